@@ -1,0 +1,41 @@
+"""Settings, declared once: every field is read from an environment variable ``SEGWISE_<NAME>``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All settings of segwise, with their defaults; override with ``SEGWISE_*`` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="SEGWISE_", extra="ignore")
+
+    home: Path = Field(
+        default=Path("~/.segwise").expanduser(),
+        description="Data folder: catalog, stored datasets, runs and models.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="Catalog database (SQLAlchemy URL); default SQLite under SEGWISE_HOME.",
+    )
+    api_keys: str = Field(default="", description="Comma-separated API keys for the REST API.")
+    memory_limit: str | None = Field(
+        default=None, description="Memory cap for the DuckDB engine, e.g. '4GB' (default: 80% RAM)."
+    )
+    threads: int | None = Field(default=None, description="Worker threads (default: all cores).")
+    max_bad_share: float = Field(
+        default=0.01,
+        ge=0.0,
+        le=1.0,
+        description="Largest share of lines with unreadable dates or amounts before a run stops.",
+    )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
+    return Settings()

@@ -1,0 +1,252 @@
+"""The local engine: DuckDB reads the file in parallel and runs the RFM SQL text in one pass."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from segwise.config import Settings
+from segwise.engines.result import CleaningReport, RfmResult
+from segwise.errors import InputError
+from segwise.features.rfm import DEFAULT_GRID, SegmentGrid, customer_lines_sql, rfm_sql
+from segwise.io import dates
+from segwise.io.readers import Source, load, open_source
+from segwise.io.roles import RoleMapping, detect_roles
+from segwise.io.sql import ident
+from segwise.io.validate import (
+    LineRules,
+    classified_sql,
+    detect_decimal_comma,
+    detect_float_ids,
+)
+
+
+@dataclass(frozen=True)
+class RfmOptions:
+    """What the user asked for: column flags, date format, as-of date, bins, segment grid."""
+
+    columns: Mapping[str, str | None] | None = None
+    date_format: str | None = None
+    as_of: date | None = None
+    bins: int = 5
+    grid: SegmentGrid = DEFAULT_GRID
+
+
+def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the configured threads, memory cap and spill folder."""
+    con = duckdb.connect(config={"preserve_insertion_order": True})
+    if settings.threads:
+        con.execute(f"SET threads = {int(settings.threads)}")
+    if settings.memory_limit:
+        con.execute(f"SET memory_limit = '{settings.memory_limit}'")
+    con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/segwise-spill'")
+    return con
+
+
+def compute_rfm(path: str | Path, options: RfmOptions, settings: Settings) -> RfmResult:
+    """Read a transaction log and compute per-customer RFM, scores and segments."""
+    con = connect(settings)
+    source = open_source(con, path)
+    try:
+        mapping = detect_roles(source.columns, source.sample, options.columns, file=str(path))
+        _require_roles(mapping, source)
+        load(con, source, set(mapping.as_dict().values()))
+        types = {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE src").fetchall()}
+        rules = _line_rules(con, source, mapping, types, options)
+        as_of_text = options.as_of.isoformat() if options.as_of else None
+        con.execute(
+            "CREATE TEMP TABLE customer_lines AS "
+            + customer_lines_sql(f"({classified_sql(rules, as_of_text)}) AS lines")
+        )
+        report, last_day = _report(con, source, rules, settings.max_bad_share)
+        as_of = options.as_of or last_day + timedelta(days=1)
+        con.execute(
+            "CREATE TEMP TABLE rfm AS "
+            + rfm_sql("customer_lines", as_of=as_of, bins=options.bins, grid=options.grid)
+        )
+    finally:
+        source.close()
+    customers = _scalar(con, "SELECT count(*) FROM rfm")
+    if customers == 0:
+        raise InputError(
+            "no customer has a purchase",
+            file=path,
+            hint="check the customer and date columns, and --as-of",
+        )
+    return RfmResult(
+        con=con,
+        table="rfm",
+        source=source.describe() | {"rows": report.lines},
+        mapping=mapping.as_dict(),
+        date_format=rules.date_format.describe() if rules.date_format else None,
+        as_of=as_of,
+        bins=options.bins,
+        report=report,
+        customers=customers,
+        segments=_segment_counts(con, customers),
+    )
+
+
+def _require_roles(mapping: RoleMapping, source: Source) -> None:
+    cols = ", ".join(source.columns)
+    if mapping.customer is None:
+        raise InputError(
+            "no customer id column found",
+            file=source.path,
+            hint=f"name it with --customer COL (columns: {cols})",
+        )
+    if mapping.date is None:
+        raise InputError(
+            "no date column found", file=source.path, hint=f"name it with --date COL (columns: {cols})"
+        )
+    if mapping.amount is None and mapping.price is None:
+        raise InputError(
+            "no amount found: the log needs an amount column, or a quantity and a unit price",
+            file=source.path,
+            hint=f"name them with --amount COL, or --quantity COL --price COL (columns: {cols})",
+        )
+
+
+def _line_rules(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    mapping: RoleMapping,
+    types: dict[str, str],
+    options: RfmOptions,
+) -> LineRules:
+    assert mapping.date is not None and mapping.customer is not None
+    date_type = types[mapping.date].upper()
+    fmt: dates.DateFormat | None = None
+    if options.date_format:
+        fmt = dates.user_format(options.date_format)
+    elif not (date_type == "DATE" or date_type.startswith("TIMESTAMP")):
+        fmt = _detect_date_format(con, source, mapping.date)
+    numeric = [c for c in (mapping.quantity, mapping.price, mapping.amount) if c]
+    return LineRules(
+        mapping=mapping,
+        types=types,
+        date_format=fmt,
+        decimal_comma=frozenset(
+            c for c in numeric if types[c] == "VARCHAR"
+            and detect_decimal_comma(source.sample[c], source._csv_options.get("delim"))
+        ),
+        float_ids=detect_float_ids(source.sample[mapping.customer]),
+    )
+
+
+def _detect_date_format(
+    con: duckdb.DuckDBPyConnection, source: Source, column: str
+) -> dates.DateFormat:
+    values = [str(v) for v in source.sample[column] if v is not None and str(v).strip()]
+    family = dates.detect_family(values, column=column, file=str(source.path))
+    max_first = max_second = None
+    if family.name == "dmy_or_mdy":
+        sep = family.separator
+        part = f"split_part(trim(CAST({ident(column)} AS VARCHAR)), ' ', 1)"
+        row = con.execute(
+            f"SELECT max(TRY_CAST(split_part({part}, '{sep}', 1) AS INTEGER)), "
+            f"max(TRY_CAST(split_part({part}, '{sep}', 2) AS INTEGER)) FROM src"
+        ).fetchone()
+        assert row is not None
+        max_first, max_second = row
+    return dates.resolve_format(
+        family, max_first=max_first, max_second=max_second, column=column, file=str(source.path)
+    )
+
+
+def _report(
+    con: duckdb.DuckDBPyConnection, source: Source, rules: LineRules, max_bad: float
+) -> tuple[CleaningReport, date]:
+    rows = con.execute(
+        "SELECT reason, sum(lines), sum(returns), max(last_day), min(first_row), "
+        "count(*) FILTER (WHERE reason IS NULL AND frequency = 0), "
+        "sum(lines) FILTER (WHERE reason IS NULL AND frequency = 0) "
+        "FROM customer_lines GROUP BY reason"
+    ).fetchall()
+    by_reason = {r[0]: r for r in rows}
+    total = sum(int(r[1]) for r in rows)
+    for reason, column in (
+        ("unparseable_date", rules.mapping.date),
+        ("unparseable_amount", rules.mapping.amount or rules.mapping.quantity or rules.mapping.price),
+    ):
+        if reason in by_reason and by_reason[reason][1] > max_bad * total:
+            _raise_bad_values(con, source, rules, reason, by_reason[reason], total, column)
+    kept = by_reason.get(None)
+    if kept is None:
+        raise InputError(
+            "no line belongs to a customer",
+            file=source.path,
+            hint="check the customer column (--customer) and the adjustments in the file",
+        )
+    dropped = {r: int(row[1]) for r, row in by_reason.items() if r is not None}
+    no_purchase_lines = int(kept[6] or 0)
+    if no_purchase_lines:
+        dropped["no_purchase"] = no_purchase_lines
+    last_days = [r[3] for r in rows if r[3] is not None]
+    report = CleaningReport(
+        lines=total,
+        kept_lines=int(kept[1]) - no_purchase_lines,
+        dropped=dropped,
+        returns=int(kept[2] or 0),
+        customers_without_purchase=int(kept[5] or 0),
+    )
+    return report, max(last_days)
+
+
+def _raise_bad_values(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    rules: LineRules,
+    reason: str,
+    row: tuple[Any, ...],
+    total: int,
+    column: str | None,
+) -> None:
+    first_row = int(row[4])
+    value = None
+    if column:
+        got = con.execute(f"SELECT {ident(column)} FROM src WHERE _row = ?", [first_row]).fetchone()
+        value = got[0] if got else None
+    what = "dates" if reason == "unparseable_date" else "amounts"
+    if reason == "unparseable_date":
+        assert rules.date_format is not None
+        hint = f"read as {rules.date_format.format}; pass --date-format or fix the file"
+    else:
+        hint = "fix the file, or name the right column with --amount/--quantity/--price"
+    raise InputError(
+        f"{int(row[1]):,} of {total:,} lines have {what} that cannot be read, first '{value}'",
+        file=source.path,
+        row=first_row,
+        column=column,
+        hint=hint,
+    )
+
+
+def _segment_counts(con: duckdb.DuckDBPyConnection, customers: int) -> list[dict[str, Any]]:
+    rows = con.execute(
+        "SELECT segment, count(*), avg(recency), avg(frequency), avg(monetary), sum(monetary) "
+        "FROM rfm GROUP BY segment ORDER BY count(*) DESC, segment"
+    ).fetchall()
+    return [
+        {
+            "segment": seg,
+            "customers": n,
+            "share": round(n / customers, 4),
+            "recency_mean": round(r, 1),
+            "frequency_mean": round(f, 2),
+            "monetary_mean": round(m, 2),
+            "monetary_total": round(t, 2),
+        }
+        for seg, n, r, f, m, t in rows
+    ]
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0

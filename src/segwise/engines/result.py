@@ -1,0 +1,79 @@
+"""The outcome of an RFM job, engine-neutral: per-customer table, cleaning report, settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from segwise.io.validate import REASONS
+from segwise.io.writers import write_relation
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+    import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class CleaningReport:
+    """Every line of the input accounted for: kept, or dropped with a reason."""
+
+    lines: int
+    kept_lines: int
+    dropped: dict[str, int]
+    returns: int
+    customers_without_purchase: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lines": self.lines,
+            "kept_lines": self.kept_lines,
+            "returns": self.returns,
+            "dropped": self.dropped,
+            "customers_without_purchase": self.customers_without_purchase,
+        }
+
+    def explain(self) -> list[tuple[str, int, str]]:
+        """(reason, lines, plain words) for every reason with at least one line."""
+        return [(r, n, REASONS[r]) for r, n in self.dropped.items() if n]
+
+
+@dataclass
+class RfmResult:
+    """Per-customer RFM held in a DuckDB table (``table``) of an open connection."""
+
+    con: duckdb.DuckDBPyConnection
+    table: str
+    source: dict[str, object]
+    mapping: dict[str, str]
+    date_format: str | None
+    as_of: date
+    bins: int
+    report: CleaningReport
+    customers: int
+    segments: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_pandas(self) -> pd.DataFrame:
+        return self.con.execute(f"SELECT * FROM {self.table}").df()
+
+    def to_arrow(self) -> pa.Table:
+        return self.con.execute(f"SELECT * FROM {self.table}").fetch_arrow_table()
+
+    def write(self, path: str | Path) -> Path:
+        """Write the per-customer table by extension (.csv .parquet .xlsx)."""
+        return write_relation(self.con, self.table, path)
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready summary: input, mapping, cleaning report, segment counts."""
+        return {
+            "input": self.source,
+            "mapping": self.mapping,
+            "date_format": self.date_format,
+            "as_of": self.as_of.isoformat(),
+            "bins": self.bins,
+            "customers": self.customers,
+            "report": self.report.to_dict(),
+            "segments": self.segments,
+        }

@@ -1,0 +1,1 @@
+"""Features: pure transformations of tables (RFM SQL text, preprocessing estimators)."""

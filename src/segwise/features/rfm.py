@@ -1,0 +1,182 @@
+"""RFM as one SQL text, pure: built here, run by an engine (DuckDB locally, Spark on a cluster).
+
+Definitions (DESIGN.md): recency = whole days from the last purchase day to the as-of date
+(latest = 1); frequency = distinct purchase invoices (or days); monetary = net spend over all
+lines, returns included, rounded to cents. Scores 1..B, higher = better:
+``score = 1 + floor(B * w / n)``, w = customers with a strictly worse value, so equal values
+get equal scores and, without ties, each score holds n/B customers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from segwise.errors import InputError
+
+SEGMENTS = (
+    "Champions",
+    "Loyal",
+    "Potential Loyalist",
+    "New Customers",
+    "Promising",
+    "Need Attention",
+    "About to Sleep",
+    "At Risk",
+    "Cannot Lose Them",
+    "Hibernating",
+    "Lost",
+)
+
+DEFAULT_CELLS: dict[str, tuple[str, ...]] = {
+    "Champions": ("55", "54", "45"),
+    "Loyal": ("53", "44", "35", "34"),
+    "Potential Loyalist": ("52", "42", "43", "33"),
+    "New Customers": ("51",),
+    "Promising": ("41", "31"),
+    "Need Attention": ("32", "23", "22"),
+    "About to Sleep": ("21",),
+    "At Risk": ("25", "24", "13"),
+    "Cannot Lose Them": ("15", "14"),
+    "Hibernating": ("12",),
+    "Lost": ("11",),
+}
+"""The standard grid: segment -> cells "R FM" with R and FM = round-half-up((F + M) / 2) in 1..5."""
+
+OUTPUT_COLUMNS = (
+    "customer_id",
+    "recency",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_code",
+    "segment",
+)
+
+
+@dataclass(frozen=True)
+class SegmentGrid:
+    """Named segments over the 5 x 5 cells of (R, FM); every cell belongs to one segment."""
+
+    cells: Mapping[tuple[int, int], str]
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Iterable[str]], source: str = "grid") -> SegmentGrid:
+        """Build from ``{name: ["55", "54", ...]}``; every cell 11..55 exactly once."""
+        cells: dict[tuple[int, int], str] = {}
+        for name, codes in mapping.items():
+            for code in codes:
+                text = str(code).strip()
+                if len(text) != 2 or not all(ch in "12345" for ch in text):
+                    raise InputError(
+                        f"segment '{name}' has cell '{text}'",
+                        file=source,
+                        hint="cells are two digits R and FM, each 1..5, e.g. 55 or 31",
+                    )
+                key = (int(text[0]), int(text[1]))
+                if key in cells:
+                    raise InputError(
+                        f"cell {text} is in both '{cells[key]}' and '{name}'",
+                        file=source,
+                        hint="give every cell to exactly one segment",
+                    )
+                cells[key] = str(name)
+        missing = [f"{r}{fm}" for r in range(1, 6) for fm in range(1, 6) if (r, fm) not in cells]
+        if missing:
+            raise InputError(
+                f"the grid leaves cells {', '.join(missing)} without a segment",
+                file=source,
+                hint="cover all 25 cells 11..55",
+            )
+        return cls(cells)
+
+
+DEFAULT_GRID = SegmentGrid.from_mapping(DEFAULT_CELLS, "default grid")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The few spellings in which DuckDB and Spark SQL differ."""
+
+    name: str
+    text: str
+    intdiv: str  # format with {a} {b}
+    days_between: str  # format with {start} {end}
+
+
+DUCKDB = Dialect("duckdb", "VARCHAR", "({a}) // ({b})", "date_diff('day', {start}, {end})")
+SPARK = Dialect("spark", "STRING", "({a}) div ({b})", "datediff({end}, {start})")
+
+
+def check_bins(bins: int) -> int:
+    """Score bins must fit one digit of the rfm_code."""
+    if not 2 <= bins <= 9:
+        raise InputError(f"--bins {bins} is out of range", hint="use 2..9 bins (usually 4 or 5)")
+    return bins
+
+
+def customer_lines_sql(classified: str, dialect: Dialect = DUCKDB) -> str:
+    """Aggregate classified lines in one pass: one row per kept customer, one per drop reason.
+
+    ``classified`` is a relation with _row, customer_id, day, invoice, value, is_return, reason.
+    Purchases are distinct invoices; without an invoice, distinct days.
+    """
+    key = f"coalesce(invoice, CAST(day AS {dialect.text}))"
+    return f"""SELECT CASE WHEN reason IS NULL THEN customer_id END AS customer_id, reason,
+       count(*) AS lines,
+       sum(CASE WHEN is_return THEN 1 ELSE 0 END) AS returns,
+       max(day) AS last_day,
+       max(CASE WHEN NOT is_return THEN day END) AS last_purchase,
+       count(DISTINCT CASE WHEN NOT is_return THEN {key} END) AS frequency,
+       sum(value) AS spend,
+       min(_row) AS first_row
+FROM {classified}
+GROUP BY 1, 2"""
+
+
+def rfm_sql(
+    customer_lines: str,
+    *,
+    as_of: date,
+    bins: int = 5,
+    grid: SegmentGrid = DEFAULT_GRID,
+    dialect: Dialect = DUCKDB,
+) -> str:
+    """Scores and named segments per customer, from the relation of ``customer_lines_sql``."""
+    check_bins(bins)
+    days = dialect.days_between.format(start="last_purchase", end=f"DATE '{as_of.isoformat()}'")
+
+    def score(column: str, order: str) -> str:
+        worse = f"rank() OVER (ORDER BY {column} {order}) - 1"
+        return "1 + " + dialect.intdiv.format(a=f"{bins} * ({worse})", b="count(*) OVER ()")
+
+    def to5(column: str) -> str:  # rescale 1..B onto 1..5, round half up
+        if bins == 5:
+            return column
+        a, b = f"8 * ({column} - 1) + {bins - 1}", str(2 * (bins - 1))
+        return "1 + " + dialect.intdiv.format(a=a, b=b)
+
+    fm = dialect.intdiv.format(a=f"{to5('f_score')} + {to5('m_score')} + 1", b="2")
+    values = ", ".join(f"({r}, {f}, '{name}')" for (r, f), name in sorted(grid.cells.items()))
+    t = dialect.text
+    return f"""WITH base AS (
+  SELECT customer_id, {days} AS recency, frequency, round(spend, 2) AS monetary
+  FROM ({customer_lines}) AS c
+  WHERE reason IS NULL AND frequency > 0
+), scored AS (
+  SELECT *, {score("recency", "DESC")} AS r_score,
+            {score("frequency", "ASC")} AS f_score,
+            {score("monetary", "ASC")} AS m_score
+  FROM base
+), cells AS (
+  SELECT *, {to5("r_score")} AS r5, {fm} AS fm5 FROM scored
+)
+SELECT customer_id, recency, frequency, CAST(monetary AS DOUBLE) AS monetary,
+       r_score, f_score, m_score,
+       CAST(r_score AS {t}) || CAST(f_score AS {t}) || CAST(m_score AS {t}) AS rfm_code,
+       g.segment
+FROM cells JOIN (VALUES {values}) AS g(r, fm, segment) ON g.r = cells.r5 AND g.fm = cells.fm5
+ORDER BY customer_id"""

@@ -1,0 +1,131 @@
+"""Decide how a column of date text is written, from the data itself, never by a silent guess.
+
+Only the date part matters for RFM (purchase *days*), so the time part of a value is ignored:
+``01-12-2010 8.26``, ``12/1/2010 8:26`` and ``2010-12-01T08:26:00`` all read as their day.
+Day-first versus month-first is settled by a value above 12 in one position; data that cannot
+settle it (every value <= 12 in both) stops with an error asking for ``--date-format``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from segwise.errors import InputError
+
+
+@dataclass(frozen=True)
+class DateFamily:
+    """How the date part of the values looks, before day/month order is known."""
+
+    name: str  # "iso" | "ymd8" | "dmy_or_mdy"
+    separator: str  # "-", "/", "." or "" for yyyymmdd
+    two_digit_year: bool = False
+
+
+@dataclass(frozen=True)
+class DateFormat:
+    """A resolved strptime format for the date part, and how it was decided (for the report)."""
+
+    format: str
+    reason: str
+    whole_value: bool = False  # True when the user's own format applies to the whole text
+
+    def describe(self) -> str:
+        return f"{self.format} ({self.reason})"
+
+
+_ISO = re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})$")
+_YMD8 = re.compile(r"^(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")
+_DMY = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})$")
+
+
+def date_part(value: str) -> str:
+    """The date token of a value: the text before a space or an ISO ``T``."""
+    text = value.strip()
+    for sep in (" ", "T"):
+        head, found, _ = text.partition(sep)
+        if found and head:
+            text = head
+    return text
+
+
+def detect_family(values: Iterable[str], *, column: str, file: str | None = None) -> DateFamily:
+    """The one family that most sample values follow; an error when none does."""
+    counts: Counter[DateFamily] = Counter()
+    seen = 0
+    example = None
+    for raw in values:
+        part = date_part(raw)
+        if not part:
+            continue
+        seen += 1
+        if m := _ISO.match(part):
+            counts[DateFamily("iso", m.group(2))] += 1
+        elif _YMD8.match(part):
+            counts[DateFamily("ymd8", "")] += 1
+        elif m := _DMY.match(part):
+            counts[DateFamily("dmy_or_mdy", m.group(2), len(m.group(4)) == 2)] += 1
+        elif example is None:
+            example = raw
+    if not counts or counts.most_common(1)[0][1] < 0.5 * seen:
+        shown = example if example is not None else next(iter(values), "")
+        raise InputError(
+            f"cannot read the dates, e.g. '{shown}'",
+            file=file,
+            column=column,
+            hint="pass --date-format, e.g. --date-format '%d/%m/%Y %H:%M'",
+        )
+    return counts.most_common(1)[0][0]
+
+
+def resolve_format(
+    family: DateFamily,
+    *,
+    max_first: int | None,
+    max_second: int | None,
+    column: str,
+    file: str | None = None,
+) -> DateFormat:
+    """The strptime format of the date part; day/month order decided from the largest values.
+
+    ``max_first`` and ``max_second`` are the largest first and second numbers over the *whole*
+    column (computed by the engine), not a sample, so one value above 12 settles the order.
+    """
+    if family.name == "iso":
+        sep = family.separator
+        return DateFormat(f"%Y{sep}%m{sep}%d", "year first")
+    if family.name == "ymd8":
+        return DateFormat("%Y%m%d", "yyyymmdd numbers")
+    sep, year = family.separator, "%y" if family.two_digit_year else "%Y"
+    first, second = max_first or 0, max_second or 0
+    if first > 12 and second <= 12:
+        return DateFormat(f"%d{sep}%m{sep}{year}", f"day first: a first number reaches {first}")
+    if second > 12 and first <= 12:
+        return DateFormat(f"%m{sep}%d{sep}{year}", f"month first: a second number reaches {second}")
+    day_first, month_first = f"%d{sep}%m{sep}{year}", f"%m{sep}%d{sep}{year}"
+    if first > 12 and second > 12:
+        raise InputError(
+            "the dates mix day-first and month-first values",
+            file=file,
+            column=column,
+            hint=f"fix the export or pass --date-format '{day_first}' or '{month_first}'",
+        )
+    raise InputError(
+        "cannot tell day-first from month-first dates: no day above 12",
+        file=file,
+        column=column,
+        hint=f"pass --date-format '{day_first}' (day first) or '{month_first}' (month first)",
+    )
+
+
+def user_format(fmt: str) -> DateFormat:
+    """The user's ``--date-format``, applied to the whole value (time part included)."""
+    if "%" not in fmt:
+        raise InputError(
+            f"--date-format '{fmt}' has no % directives",
+            hint="use strptime codes, e.g. '%d-%m-%Y %H.%M' or '%m/%d/%Y'",
+        )
+    return DateFormat(fmt, "given by --date-format", whole_value=True)

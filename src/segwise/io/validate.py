@@ -1,0 +1,167 @@
+"""Type and classify every line of a log in SQL: who it belongs to, or why it belongs to no one.
+
+The SQL text is pure (built from the role mapping), so DuckDB and Spark run the same rules.
+Each line gets at most one drop reason, the first that applies, in the order of ``REASONS``.
+Cancellations and returns are kept (they lower net spend) but are not purchases.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from segwise.io.dates import DateFormat
+from segwise.io.roles import RoleMapping
+from segwise.io.sql import ident, literal
+
+REASONS: dict[str, str] = {
+    "adjustment": "shop adjustments (non-product codes such as POST, M, BANK CHARGES, or an "
+    "amount without quantity): belong to no customer",
+    "no_customer_id": "lines without a customer id (guests): belong to no customer",
+    "missing_date": "lines without a date",
+    "unparseable_date": "dates that cannot be read",
+    "unparseable_amount": "amounts, quantities or prices that are not numbers",
+    "after_as_of": "lines dated on or after the as-of date",
+    "no_purchase": "customers whose lines are all cancellations or returns (no purchase)",
+}
+"""Why a line was left out, in the order the rules apply."""
+
+NON_PRODUCT_CODES = frozenset(
+    """POST DOT C2 M D S B CRUK AMAZONFEE ADJUST ADJUST2 TEST001 TEST002""".split()
+    + ["BANK CHARGES"]
+)
+"""Stock codes that are shop adjustments, not products (postage, manual, discount, fees...)."""
+
+MONEY = "DECIMAL(18,6)"
+"""Exact decimal type for quantities, prices and amounts, so sums do not depend on order."""
+
+_NULL_TOKENS = ("", "nan", "null", "none", "na", "n/a", "#n/a", "-", "?")
+
+
+@dataclass(frozen=True)
+class LineRules:
+    """How to read each role column of ``src``; built from the mapping and the sample."""
+
+    mapping: RoleMapping
+    types: Mapping[str, str]
+    date_format: DateFormat | None
+    decimal_comma: frozenset[str] = field(default_factory=frozenset)
+    float_ids: bool = False
+
+
+def detect_decimal_comma(values: Sequence[object], delimiter: str | None) -> bool:
+    """True when numbers are written ``2,55`` (decimal comma), as in many European exports."""
+    texts = [str(v).strip() for v in values if v is not None]
+    if any(re.fullmatch(r"[-+]?\d*\.\d+", t) for t in texts):
+        return False
+    short = any(re.fullmatch(r"[-+]?\d+,\d{1,2}", t) for t in texts)
+    any_comma = any(re.fullmatch(r"[-+]?[\d.]*\d,\d+", t) for t in texts)
+    return short or (delimiter == ";" and any_comma)
+
+
+def detect_float_ids(values: Sequence[object]) -> bool:
+    """True when customer ids were exported as floats (``17850.0``): the ``.0`` is dropped."""
+    return any(re.fullmatch(r"\d+\.0+", str(v).strip()) for v in values if v is not None)
+
+
+def customer_expr(rules: LineRules) -> str:
+    """SQL for the customer id as clean text, or NULL for a missing id."""
+    col = rules.mapping.customer
+    assert col is not None
+    kind = rules.types.get(col, "VARCHAR").upper()
+    c = ident(col)
+    if kind in ("DOUBLE", "FLOAT", "REAL") or kind.startswith("DECIMAL"):
+        return (
+            f"CASE WHEN isnan({c}) THEN NULL WHEN {c} = floor({c}) "
+            f"THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END"
+        )
+    if kind != "VARCHAR":
+        return f"CAST({c} AS VARCHAR)"
+    text = f"trim({c})"
+    if rules.float_ids:
+        text = f"regexp_replace({text}, '^([0-9]+)\\.0+$', '\\1')"
+    nulls = ", ".join(literal(t) for t in _NULL_TOKENS)
+    return f"CASE WHEN lower(trim({c})) IN ({nulls}) THEN NULL ELSE {text} END"
+
+
+def number_expr(rules: LineRules, col: str) -> str:
+    """SQL for a money or quantity column as an exact decimal (NULL when not a number)."""
+    kind = rules.types.get(col, "VARCHAR").upper()
+    c = ident(col)
+    if kind != "VARCHAR":
+        return f"TRY_CAST({c} AS {MONEY})"
+    if col in rules.decimal_comma:
+        return f"TRY_CAST(replace(replace(trim({c}), '.', ''), ',', '.') AS {MONEY})"
+    return f"TRY_CAST(replace(trim({c}), ',', '') AS {MONEY})"
+
+
+def date_expr(rules: LineRules) -> str:
+    """SQL for the purchase day (DATE), NULL when it cannot be read."""
+    col = rules.mapping.date
+    assert col is not None
+    c = ident(col)
+    kind = rules.types.get(col, "VARCHAR").upper()
+    if kind == "DATE" or kind.startswith("TIMESTAMP"):
+        return f"CAST({c} AS DATE)"
+    fmt = rules.date_format
+    assert fmt is not None, "text dates need a resolved format"
+    text = f"trim(CAST({c} AS VARCHAR))"
+    if not fmt.whole_value:
+        text = f"split_part(split_part({text}, ' ', 1), 'T', 1)"
+    return f"CAST(try_strptime({text}, {literal(fmt.format)}) AS DATE)"
+
+
+def classified_sql(rules: LineRules, as_of: str | None, relation: str = "src") -> str:
+    """A SELECT giving, per line: _row, customer_id, day, invoice, value, is_return, reason."""
+    m = rules.mapping
+    qty = number_expr(rules, m.quantity) if m.quantity else "NULL"
+    price = number_expr(rules, m.price) if m.price else None
+    if m.amount:
+        value = number_expr(rules, m.amount)
+    elif m.quantity and price:
+        value = f"({qty}) * ({price})"
+    else:
+        assert price is not None, "a log needs an amount, or a quantity and a price"
+        value = price
+    adjustments = []
+    if m.product:
+        codes = ", ".join(literal(code) for code in sorted(NON_PRODUCT_CODES))
+        adjustments.append(f"upper(trim(CAST({ident(m.product)} AS VARCHAR))) IN ({codes})")
+    if m.description:
+        adjustments.append(f"lower(CAST({ident(m.description)} AS VARCHAR)) LIKE 'adjust bad debt%'")
+    if m.quantity and m.amount:
+        adjustments.append(_blank(m.quantity))
+    returns = ["quantity < 0" if m.quantity else "value < 0"]
+    if m.invoice:
+        returns.append("(left(invoice, 1) IN ('C', 'c') AND substr(invoice, 2, 1) BETWEEN '0' AND '9')")
+    reasons = [
+        ("is_adjustment", "adjustment"),
+        ("customer_id IS NULL", "no_customer_id"),
+        ("date_missing", "missing_date"),
+        ("day IS NULL", "unparseable_date"),
+        ("value IS NULL" + (" OR quantity IS NULL" if m.quantity else ""), "unparseable_amount"),
+    ]
+    if as_of:
+        reasons.append((f"day >= DATE {literal(as_of)}", "after_as_of"))
+    cases = " ".join(f"WHEN {cond} THEN '{name}'" for cond, name in reasons)
+    invoice = f"NULLIF(trim(CAST({ident(m.invoice)} AS VARCHAR)), '')" if m.invoice else "NULL"
+    assert m.date is not None
+    return f"""SELECT _row, customer_id, day, invoice, value,
+       coalesce({" OR ".join(returns)}, false) AS is_return,
+       CASE {cases} ELSE NULL END AS reason
+FROM (
+  SELECT _row,
+         {customer_expr(rules)} AS customer_id,
+         {date_expr(rules)} AS day,
+         {_blank(m.date)} AS date_missing,
+         {invoice} AS invoice,
+         {qty} AS quantity,
+         {value} AS value,
+         {" OR ".join(adjustments) or "false"} AS is_adjustment
+  FROM {relation}
+) AS typed"""
+
+
+def _blank(col: str) -> str:
+    return f"(nullif(trim(CAST({ident(col)} AS VARCHAR)), '') IS NULL)"

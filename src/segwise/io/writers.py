@@ -1,0 +1,95 @@
+"""Write result tables by file extension (.csv .parquet .xlsx), atomically and formula-safe.
+
+A file is written beside its target and renamed into place, so a failure never leaves a
+half-written file. Text cells a spreadsheet would execute (starting with ``= + - @``, tab or
+carriage return) get a leading apostrophe in CSV and XLSX.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from segwise.errors import InputError
+from segwise.io.sql import ident, literal
+
+if TYPE_CHECKING:
+    import duckdb
+
+FORMATS = (".csv", ".parquet", ".xlsx")
+XLSX_MAX_ROWS = 1_048_575
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def check_output_path(path: str | Path) -> Path:
+    """Fail early (before any work) when an output path cannot be written."""
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise InputError(
+            f"cannot write '{path.name}': unknown file type",
+            hint=f"end the name in {', '.join(FORMATS)}",
+        )
+    if not path.parent.exists():
+        raise InputError(f"folder '{path.parent}' does not exist", hint="create it first")
+    return path
+
+
+def neutralise(value: str) -> str:
+    """A text cell made inert for spreadsheets (``=cmd()`` -> ``'=cmd()``)."""
+    return "'" + value if value.startswith(_DANGEROUS) else value
+
+
+def write_relation(con: duckdb.DuckDBPyConnection, table: str, path: str | Path) -> Path:
+    """Write the DuckDB table or view ``table`` to ``path``, chosen by extension."""
+    path = check_output_path(path)
+    suffix = path.suffix.lower()
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        if suffix == ".parquet":
+            con.execute(f"COPY (SELECT * FROM {table}) TO {literal(tmp_name)} (FORMAT parquet)")
+        elif suffix == ".csv":
+            con.execute(
+                f"COPY (SELECT {_safe_select(con, table)} FROM {table}) TO {literal(tmp_name)} "
+                "(FORMAT csv, HEADER true)"
+            )
+        else:
+            _write_xlsx(con, table, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _safe_select(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    cols = []
+    for name, kind, *_ in con.execute(f"DESCRIBE {table}").fetchall():
+        c = ident(str(name))
+        if str(kind) == "VARCHAR":
+            starts = " OR ".join(f"starts_with({c}, {literal(ch)})" for ch in _DANGEROUS)
+            cols.append(f"CASE WHEN {starts} THEN '''' || {c} ELSE {c} END AS {c}")
+        else:
+            cols.append(c)
+    return ", ".join(cols)
+
+
+def _write_xlsx(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> None:
+    from openpyxl import Workbook
+
+    count = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    if count and count[0] > XLSX_MAX_ROWS:
+        raise InputError(
+            f"{count[0]:,} rows do not fit in one XLSX sheet ({XLSX_MAX_ROWS:,} at most)",
+            hint="write .csv or .parquet instead",
+        )
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("segwise")
+    cursor = con.execute(f"SELECT * FROM {table}")
+    sheet.append([d[0] for d in cursor.description])
+    while rows := cursor.fetchmany(10_000):
+        for row in rows:
+            sheet.append([neutralise(v) if isinstance(v, str) else v for v in row])
+    book.save(path)
