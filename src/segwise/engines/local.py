@@ -20,9 +20,12 @@ from segwise.io.readers import Source, load, open_source
 from segwise.io.roles import RoleMapping, detect_roles
 from segwise.io.sql import ident
 from segwise.io.validate import (
+    REASONS,
     LineRules,
     classified_sql,
+    date_expr,
     detect_decimal_comma,
+    number_expr,
     detect_float_ids,
 )
 
@@ -164,19 +167,17 @@ def _report(
     con: duckdb.DuckDBPyConnection, source: Source, rules: LineRules, max_bad: float
 ) -> tuple[CleaningReport, date]:
     rows = con.execute(
-        "SELECT reason, sum(lines), sum(returns), max(last_day), min(first_row), "
+        "SELECT reason, sum(lines), sum(returns) FILTER (WHERE frequency > 0), max(last_day), "
+        "min(first_row), "
         "count(*) FILTER (WHERE reason IS NULL AND frequency = 0), "
         "sum(lines) FILTER (WHERE reason IS NULL AND frequency = 0) "
         "FROM customer_lines GROUP BY reason"
     ).fetchall()
     by_reason = {r[0]: r for r in rows}
     total = sum(int(r[1]) for r in rows)
-    for reason, column in (
-        ("unparseable_date", rules.mapping.date),
-        ("unparseable_amount", rules.mapping.amount or rules.mapping.quantity or rules.mapping.price),
-    ):
+    for reason in ("unparseable_date", "unparseable_amount"):
         if reason in by_reason and by_reason[reason][1] > max_bad * total:
-            _raise_bad_values(con, source, rules, reason, by_reason[reason], total, column)
+            _raise_bad_values(con, source, rules, reason, by_reason[reason], total)
     kept = by_reason.get(None)
     if kept is None:
         raise InputError(
@@ -184,10 +185,10 @@ def _report(
             file=source.path,
             hint="check the customer column (--customer) and the adjustments in the file",
         )
-    dropped = {r: int(row[1]) for r, row in by_reason.items() if r is not None}
     no_purchase_lines = int(kept[6] or 0)
-    if no_purchase_lines:
-        dropped["no_purchase"] = no_purchase_lines
+    counts = {r: int(row[1]) for r, row in by_reason.items() if r is not None}
+    counts["no_purchase"] = no_purchase_lines
+    dropped = {r: counts[r] for r in REASONS if counts.get(r)}
     last_days = [r[3] for r in rows if r[3] is not None]
     report = CleaningReport(
         lines=total,
@@ -206,19 +207,23 @@ def _raise_bad_values(
     reason: str,
     row: tuple[Any, ...],
     total: int,
-    column: str | None,
 ) -> None:
-    first_row = int(row[4])
-    value = None
-    if column:
-        got = con.execute(f"SELECT {ident(column)} FROM src WHERE _row = ?", [first_row]).fetchone()
-        value = got[0] if got else None
-    what = "dates" if reason == "unparseable_date" else "amounts"
+    """Stop with the first offending row, its column and its value."""
+    first_row, m = int(row[4]), rules.mapping
     if reason == "unparseable_date":
-        assert rules.date_format is not None
-        hint = f"read as {rules.date_format.format}; pass --date-format or fix the file"
+        assert m.date is not None and rules.date_format is not None
+        checks = [(m.date, date_expr(rules))]
+        what, hint = "dates", f"read as {rules.date_format.format}; pass --date-format or fix the file"
     else:
-        hint = "fix the file, or name the right column with --amount/--quantity/--price"
+        checks = [(c, number_expr(rules, c)) for c in (m.amount, m.quantity, m.price) if c]
+        what, hint = "numbers", "fix the file, or name the right column with --amount/--quantity/--price"
+    column, value = checks[0][0], None
+    for col, expr in checks:
+        got = con.execute(f"SELECT {expr} IS NULL, {ident(col)} FROM src WHERE _row = ?", [first_row])
+        failed, raw = got.fetchone() or (False, None)
+        if failed:
+            column, value = col, raw
+            break
     raise InputError(
         f"{int(row[1]):,} of {total:,} lines have {what} that cannot be read, first '{value}'",
         file=source.path,

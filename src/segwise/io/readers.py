@@ -146,6 +146,17 @@ def _sniff_csv(
     ).fetchone()
     assert sniffed is not None
     delimiter, quote, escape, has_header, columns = sniffed
+    better = _header_delimiter(source_path, options["encoding"])
+    if better and (len(columns) == 1 or not has_header):
+        # the sniffer gives up on a ragged file: read it with the header's delimiter, which
+        # either works or fails with the line that does not fit
+        delimiter, has_header = better, True
+        _check_field_counts(con, path, source_path, better, opts)
+        columns = con.execute(
+            f"DESCRIBE SELECT * FROM read_csv({literal(str(source_path))}, "
+            f"delim = {literal(better)}, header = true, {opts})"
+        ).fetchall()
+        columns = [{"name": c[0], "type": c[1]} for c in columns]
     csv_options = {"delim": delimiter, "header": "true" if has_header else "false"}
     csv_options |= {k: v for k, v in (("quote", quote), ("escape", escape)) if len(v) == 1}
     csv_options["encoding"] = options["encoding"]
@@ -202,6 +213,48 @@ def _load_csv(con: duckdb.DuckDBPyConnection, source: Source, cols: list[str]) -
         _load_csv(con, source, cols)
         return
     con.execute("CREATE OR REPLACE TEMP VIEW src AS SELECT rowid + 1 AS _row, * FROM src_raw")
+
+
+def _check_field_counts(
+    con: duckdb.DuckDBPyConnection, path: Path, source_path: Path, delim: str, opts: str
+) -> None:
+    """Name the first row whose number of fields differs from the header's (error path)."""
+    import csv
+
+    import duckdb
+
+    try:
+        row = con.execute(
+            f"SELECT count(*) FROM read_csv({literal(str(source_path))}, "
+            f"delim = {literal(delim)}, header = true, {opts})"
+        ).fetchone()
+        if row and row[0] > 0:
+            return
+    except duckdb.Error:
+        pass
+    with source_path.open(newline="", encoding="utf-8", errors="replace") as fh:
+        reader = csv.reader(fh, delimiter=delim)
+        width = len(next(reader, []))
+        for number, fields in enumerate(reader, start=1):
+            if fields and len(fields) != width:
+                raise InputError(
+                    f"a row has {len(fields)} fields where the header has {width}",
+                    file=path,
+                    row=number,
+                    hint="check the quoting and the separator, or export the file again",
+                )
+
+
+def _header_delimiter(path: Path, encoding: str) -> str | None:
+    """The delimiter of a first line that looks like a header (no field is a number)."""
+    first = _head(path, 65536).split(b"\n", 1)[0].decode(encoding.replace("-", ""), "replace")
+    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    if not counts[best]:
+        return None
+    fields = [f.strip().strip('"') for f in first.strip().split(best)]
+    numbers = re.compile(r"[-+]?[\d.,]+")
+    return best if all(f and not numbers.fullmatch(f) for f in fields) else None
 
 
 def _render(options: dict[str, str]) -> str:

@@ -1,0 +1,44 @@
+"""Shared fixtures: the test data folder, an in-process CLI runner, an isolated SEGWISE_HOME."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from segwise.cli import app
+from segwise.config import get_settings
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def segwise_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test gets its own data folder and fresh settings."""
+    home = tmp_path / "segwise-home"
+    monkeypatch.setenv("SEGWISE_HOME", str(home))
+    get_settings.cache_clear()
+    yield home
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def data() -> Path:
+    return DATA
+
+
+@pytest.fixture
+def cli() -> "Cli":
+    return Cli()
+
+
+class Cli:
+    """Runs ``segwise`` in-process and returns Click's result (exit_code, stdout, stderr)."""
+
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(self, *args: object) -> Result:
+        return self.runner.invoke(app, [str(a) for a in args])
