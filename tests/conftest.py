@@ -30,7 +30,7 @@ def data() -> Path:
 
 
 @pytest.fixture
-def cli() -> "Cli":
+def cli() -> Cli:
     return Cli()
 
 

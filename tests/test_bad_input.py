@@ -28,7 +28,10 @@ CASES = {
     ),
     "text amounts": (
         "textamount.csv",
-        HEADER + "".join(f"{i},A,1,2010-12-0{i % 9 + 1},{'abc' if i > 3 else '1.5'},5\n" for i in range(40)),
+        HEADER
+        + "".join(
+            f"{i},A,1,2010-12-0{i % 9 + 1},{'abc' if i > 3 else '1.5'},5\n" for i in range(40)
+        ),
         ["cannot be read", "first 'abc'", "row 5", "column 'UnitPrice'"],
     ),
     "no customer": (
@@ -43,7 +46,8 @@ CASES = {
     ),
     "unreadable dates": (
         "baddates.csv",
-        HEADER + "".join(f"{i},A,1,{'soon' if i % 9 == 8 else '2010-12-01'},1.5,5\n" for i in range(50)),
+        HEADER
+        + "".join(f"{i},A,1,{'soon' if i % 9 == 8 else '2010-12-01'},1.5,5\n" for i in range(50)),
         ["5 of 50 lines have dates that cannot be read", "first 'soon'", "row 9", "InvoiceDate"],
     ),
     "no dates at all": (

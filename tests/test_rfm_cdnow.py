@@ -8,10 +8,17 @@ import pytest
 from lifetimes.datasets import load_dataset
 
 GRID = {  # DESIGN.md, written out again independently of segwise.features.rfm
-    "Champions": "55 54 45", "Loyal": "53 44 35 34", "Potential Loyalist": "52 42 43 33",
-    "New Customers": "51", "Promising": "41 31", "Need Attention": "32 23 22",
-    "About to Sleep": "21", "At Risk": "25 24 13", "Cannot Lose Them": "15 14",
-    "Hibernating": "12", "Lost": "11",
+    "Champions": "55 54 45",
+    "Loyal": "53 44 35 34",
+    "Potential Loyalist": "52 42 43 33",
+    "New Customers": "51",
+    "Promising": "41 31",
+    "Need Attention": "32 23 22",
+    "About to Sleep": "21",
+    "At Risk": "25 24 13",
+    "Cannot Lose Them": "15 14",
+    "Hibernating": "12",
+    "Lost": "11",
 }
 CELL = {cell: name for name, cells in GRID.items() for cell in cells.split()}
 
@@ -52,8 +59,18 @@ def test_cdnow_matches_an_independent_pandas_computation(cli, cdnow, tmp_path):
     raw, path = cdnow
     out = tmp_path / "rfm.parquet"
     result = cli(
-        "rfm", path, "--customer", "cid", "--date", "when", "--amount", "dollars",
-        "--quantity", "n_cds", "--out", out,
+        "rfm",
+        path,
+        "--customer",
+        "cid",
+        "--date",
+        "when",
+        "--amount",
+        "dollars",
+        "--quantity",
+        "n_cds",
+        "--out",
+        out,
     )
     assert result.exit_code == 0, result.stderr
     got = pd.read_parquet(out).set_index("customer_id")

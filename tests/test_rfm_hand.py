@@ -125,8 +125,13 @@ def test_custom_grid_from_csv(cli, data, tmp_path):
     assert cli("rfm", data / "retail_us.csv", "--segments", grid, "--out", out).exit_code == 0
     got = read_out(out).set_index("customer_id")["segment"].to_dict()
     assert got == {
-        "12431": "Stale", "12583": "Stale", "13047": "Fresh", "14688": "Stale",
-        "15100": "Stale", "16098": "Stale", "17850": "Fresh",
+        "12431": "Stale",
+        "12583": "Stale",
+        "13047": "Fresh",
+        "14688": "Stale",
+        "15100": "Stale",
+        "16098": "Stale",
+        "17850": "Fresh",
     }
 
 

@@ -62,17 +62,25 @@ def _main(
 @_errors_exit_2
 def rfm(
     input: Annotated[Path, typer.Argument(help="Transaction log: .csv .tsv .txt .xlsx .parquet")],
-    out: Annotated[Path | None, typer.Option(help="Write one row per customer (.csv .parquet .xlsx).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write one row per customer (.csv .parquet .xlsx).")
+    ] = None,
     customer: Annotated[str | None, typer.Option(help="Customer id column.")] = None,
     date: Annotated[str | None, typer.Option(help="Date column.")] = None,
     invoice: Annotated[str | None, typer.Option(help="Invoice column.")] = None,
     amount: Annotated[str | None, typer.Option(help="Line total column (used as is).")] = None,
     quantity: Annotated[str | None, typer.Option(help="Quantity column.")] = None,
     price: Annotated[str | None, typer.Option(help="Unit price column.")] = None,
-    date_format: Annotated[str | None, typer.Option(help="strptime format, e.g. '%d/%m/%Y %H:%M'.")] = None,
-    as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: the day after the last line).")] = None,
+    date_format: Annotated[
+        str | None, typer.Option(help="strptime format, e.g. '%d/%m/%Y %H:%M'.")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD (default: the day after the last line).")
+    ] = None,
     bins: Annotated[int, typer.Option(help="Score bins (4 or 5 usual).")] = 5,
-    segments: Annotated[Path | None, typer.Option(help="Your own segment grid (.json or .csv).")] = None,
+    segments: Annotated[
+        Path | None, typer.Option(help="Your own segment grid (.json or .csv).")
+    ] = None,
     engine: Annotated[str, typer.Option(help="local (DuckDB).")] = "local",
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
@@ -86,8 +94,14 @@ def rfm(
     if out is not None:
         check_output_path(out)
     options = service.RfmOptions(
-        columns={"customer": customer, "date": date, "invoice": invoice, "amount": amount,
-                 "quantity": quantity, "price": price},
+        columns={
+            "customer": customer,
+            "date": date,
+            "invoice": invoice,
+            "amount": amount,
+            "quantity": quantity,
+            "price": price,
+        },
         date_format=date_format,
         as_of=service.parse_as_of(as_of),
         bins=bins,
@@ -141,14 +155,27 @@ def _render_rfm(summary: dict[str, Any]) -> None:
 
     for reason, n in report["dropped"].items():
         console.print(f"  dropped {n:>8,}  {REASONS[reason]}")
-    table = Table(title=f"RFM segments as of {summary['as_of']} ({summary['customers']:,} customers)")
-    for col, justify in (("Segment", "left"), ("Customers", "right"), ("Share", "right"),
-                         ("Recency (days)", "right"), ("Frequency", "right"), ("Monetary", "right")):
+    table = Table(
+        title=f"RFM segments as of {summary['as_of']} ({summary['customers']:,} customers)"
+    )
+    for col, justify in (
+        ("Segment", "left"),
+        ("Customers", "right"),
+        ("Share", "right"),
+        ("Recency (days)", "right"),
+        ("Frequency", "right"),
+        ("Monetary", "right"),
+    ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for seg in summary["segments"]:
-        table.add_row(seg["segment"], f"{seg['customers']:,}", f"{seg['share']:.1%}",
-                      f"{seg['recency_mean']:.0f}", f"{seg['frequency_mean']:.1f}",
-                      f"{seg['monetary_mean']:,.2f}")
+        table.add_row(
+            seg["segment"],
+            f"{seg['customers']:,}",
+            f"{seg['share']:.1%}",
+            f"{seg['recency_mean']:.0f}",
+            f"{seg['frequency_mean']:.1f}",
+            f"{seg['monetary_mean']:,.2f}",
+        )
     console.print(table)
     if summary.get("out"):
         console.print(f"Wrote {summary['out']}")

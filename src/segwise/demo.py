@@ -80,7 +80,9 @@ def generate_log(
     first = np.minimum(last + rng.integers(30, 330, size=customers), 370)
     span = (first - last)[cust_of_inv]
     is_last = np.r_[np.diff(cust_of_inv) != 0, True]
-    age = last[cust_of_inv] + np.where(is_last, 0, (rng.random(len(cust_of_inv)) * span).astype(int))
+    age = last[cust_of_inv] + np.where(
+        is_last, 0, (rng.random(len(cust_of_inv)) * span).astype(int)
+    )
     age = np.minimum(age, 372)
 
     # guest invoices and adjustment invoices have no customer
@@ -92,9 +94,7 @@ def generate_log(
     n_inv_all = len(inv_cust)
     minutes = rng.integers(8 * 60, 18 * 60, size=n_inv_all)
     stamp = (
-        np.datetime64(end)
-        - inv_age.astype("timedelta64[D]")
-        + minutes.astype("timedelta64[m]")
+        np.datetime64(end) - inv_age.astype("timedelta64[D]") + minutes.astype("timedelta64[m]")
     ).astype("datetime64[m]")
     order = np.argsort(stamp, kind="stable")
     invoice_no = np.empty(n_inv_all, dtype=np.int64)
@@ -124,7 +124,9 @@ def generate_log(
     adj_desc = np.array(["POSTAGE", "Manual", "Bank Charges", "Adjust bad debt"])[adj_kind]
 
     codes = np.array([f"{21_000 + i}{'A' if i % 7 == 0 else ''}" for i in range(_PRODUCTS)])
-    names = np.array([f"{_WORDS[i % len(_WORDS)]} {_ITEMS[i % len(_ITEMS)]}" for i in range(_PRODUCTS)])
+    names = np.array(
+        [f"{_WORDS[i % len(_WORDS)]} {_ITEMS[i % len(_ITEMS)]}" for i in range(_PRODUCTS)]
+    )
     stock = np.r_[codes[product], codes[product[cancel]], adj_code]
     desc = np.r_[names[product], names[product[cancel]], adj_desc]
     inv_text = np.r_[
@@ -140,7 +142,9 @@ def generate_log(
             "Description": desc,
             "Quantity": np.r_[qty, c_qty, np.ones(len(adj_inv), dtype=np.int64)],
             "InvoiceDate": when.astype("datetime64[us]"),
-            "UnitPrice": np.r_[price, price[cancel], np.round(rng.uniform(5, 300, len(adj_inv)), 2)],
+            "UnitPrice": np.r_[
+                price, price[cancel], np.round(rng.uniform(5, 300, len(adj_inv)), 2)
+            ],
             "CustomerID": pa.array(
                 np.r_[inv_cust[line_inv], inv_cust[c_inv], inv_cust[adj_inv]], from_pandas=True
             ),
@@ -192,5 +196,13 @@ def write_log(lines: pa.Table, path: str | Path, *, style: str = "uk") -> Path:
     return path
 
 
-_WORDS = "WHITE RED BLUE VINTAGE PINK JUMBO SET OF REGENCY HEART".split()
-_ITEMS = "HANGING T-LIGHT HOLDER,LUNCH BAG,CAKE CASES,TEACUP,BUNTING,ALARM CLOCK,DOORMAT".split(",")
+_WORDS = ["WHITE", "RED", "BLUE", "VINTAGE", "PINK", "JUMBO", "SET", "OF", "REGENCY", "HEART"]
+_ITEMS = [
+    "HANGING T-LIGHT HOLDER",
+    "LUNCH BAG",
+    "CAKE CASES",
+    "TEACUP",
+    "BUNTING",
+    "ALARM CLOCK",
+    "DOORMAT",
+]

@@ -50,7 +50,9 @@ def parse_as_of(text: str | None) -> date | None:
         raise InputError(f"--as-of '{text}' is not a date", hint="use YYYY-MM-DD") from None
 
 
-def run_demo(folder: str | Path | None = None, *, customers: int = 2_000, seed: int = 7) -> tuple[Path, RfmResult]:
+def run_demo(
+    folder: str | Path | None = None, *, customers: int = 2_000, seed: int = 7
+) -> tuple[Path, RfmResult]:
     """Write a seeded synthetic shop log (planted customer types) and compute its RFM."""
     from segwise.demo import generate_log, write_log
 

@@ -25,8 +25,8 @@ from segwise.io.validate import (
     classified_sql,
     date_expr,
     detect_decimal_comma,
-    number_expr,
     detect_float_ids,
+    number_expr,
 )
 
 
@@ -106,7 +106,9 @@ def _require_roles(mapping: RoleMapping, source: Source) -> None:
         )
     if mapping.date is None:
         raise InputError(
-            "no date column found", file=source.path, hint=f"name it with --date COL (columns: {cols})"
+            "no date column found",
+            file=source.path,
+            hint=f"name it with --date COL (columns: {cols})",
         )
     if mapping.amount is None and mapping.price is None:
         raise InputError(
@@ -136,7 +138,9 @@ def _line_rules(
         types=types,
         date_format=fmt,
         decimal_comma=frozenset(
-            c for c in numeric if types[c] == "VARCHAR"
+            c
+            for c in numeric
+            if types[c] == "VARCHAR"
             and detect_decimal_comma(source.sample[c], source._csv_options.get("delim"))
         ),
         float_ids=detect_float_ids(source.sample[mapping.customer]),
@@ -213,13 +217,21 @@ def _raise_bad_values(
     if reason == "unparseable_date":
         assert m.date is not None and rules.date_format is not None
         checks = [(m.date, date_expr(rules))]
-        what, hint = "dates", f"read as {rules.date_format.format}; pass --date-format or fix the file"
+        what, hint = (
+            "dates",
+            f"read as {rules.date_format.format}; pass --date-format or fix the file",
+        )
     else:
         checks = [(c, number_expr(rules, c)) for c in (m.amount, m.quantity, m.price) if c]
-        what, hint = "numbers", "fix the file, or name the right column with --amount/--quantity/--price"
+        what, hint = (
+            "numbers",
+            "fix the file, or name the right column with --amount/--quantity/--price",
+        )
     column, value = checks[0][0], None
     for col, expr in checks:
-        got = con.execute(f"SELECT {expr} IS NULL, {ident(col)} FROM src WHERE _row = ?", [first_row])
+        got = con.execute(
+            f"SELECT {expr} IS NULL, {ident(col)} FROM src WHERE _row = ?", [first_row]
+        )
         failed, raw = got.fetchone() or (False, None)
         if failed:
             column, value = col, raw

@@ -64,7 +64,9 @@ class SegmentGrid:
     cells: Mapping[tuple[int, int], str]
 
     @classmethod
-    def from_mapping(cls, mapping: Mapping[str, Iterable[str]], source: str = "grid") -> SegmentGrid:
+    def from_mapping(
+        cls, mapping: Mapping[str, Iterable[str]], source: str = "grid"
+    ) -> SegmentGrid:
         """Build from ``{name: ["55", "54", ...]}``; every cell 11..55 exactly once."""
         cells: dict[tuple[int, int], str] = {}
         for name, codes in mapping.items():

@@ -17,40 +17,155 @@ ROLES = ("customer", "date", "invoice", "quantity", "price", "amount", "product"
 
 SYNONYMS: dict[str, frozenset[str]] = {
     "customer": frozenset(
-        """customerid customer customerno customernumber customercode custid custno client
-        clientid clientno clientnumber memberid member memberno membernumber msisdn accountid
-        accountno accountnumber account userid user buyerid buyer shopperid subscriberid
-        subscriber phonenumber mobilenumber walletid""".split()
+        [
+            "customerid",
+            "customer",
+            "customerno",
+            "customernumber",
+            "customercode",
+            "custid",
+            "custno",
+            "client",
+            "clientid",
+            "clientno",
+            "clientnumber",
+            "memberid",
+            "member",
+            "memberno",
+            "membernumber",
+            "msisdn",
+            "accountid",
+            "accountno",
+            "accountnumber",
+            "account",
+            "userid",
+            "user",
+            "buyerid",
+            "buyer",
+            "shopperid",
+            "subscriberid",
+            "subscriber",
+            "phonenumber",
+            "mobilenumber",
+            "walletid",
+        ]
     ),
     "date": frozenset(
-        """invoicedate date transactiondate txndate trandate orderdate purchasedate saledate
-        salesdate datetime timestamp transactiontime txntime createdat orderdatetime day
-        postingdate valuedate bookingdate paymentdate""".split()
+        [
+            "invoicedate",
+            "date",
+            "transactiondate",
+            "txndate",
+            "trandate",
+            "orderdate",
+            "purchasedate",
+            "saledate",
+            "salesdate",
+            "datetime",
+            "timestamp",
+            "transactiontime",
+            "txntime",
+            "createdat",
+            "orderdatetime",
+            "day",
+            "postingdate",
+            "valuedate",
+            "bookingdate",
+            "paymentdate",
+        ]
     ),
     "invoice": frozenset(
-        """invoiceno invoice invoiceid invoicenumber orderid order orderno ordernumber
-        transactionid txnid tranid transactionno receipt receiptno receiptid receiptnumber
-        basketid billno billid ticketid documentno reference""".split()
+        [
+            "invoiceno",
+            "invoice",
+            "invoiceid",
+            "invoicenumber",
+            "orderid",
+            "order",
+            "orderno",
+            "ordernumber",
+            "transactionid",
+            "txnid",
+            "tranid",
+            "transactionno",
+            "receipt",
+            "receiptno",
+            "receiptid",
+            "receiptnumber",
+            "basketid",
+            "billno",
+            "billid",
+            "ticketid",
+            "documentno",
+            "reference",
+        ]
     ),
     "quantity": frozenset(
-        """quantity qty units unitssold numberofunits numberofitems items itemcount count
-        numberofcds quantitysold pieces""".split()
+        [
+            "quantity",
+            "qty",
+            "units",
+            "unitssold",
+            "numberofunits",
+            "numberofitems",
+            "items",
+            "itemcount",
+            "count",
+            "numberofcds",
+            "quantitysold",
+            "pieces",
+        ]
     ),
     "price": frozenset(
         """unitprice price priceeach itemprice unitcost rate sellingprice pricePerUnit
         priceperunit""".lower().split()
     ),
     "amount": frozenset(
-        """amount total totalamount totalprice sales sale revenue value dollarvalue spend
-        netamount lineamount linetotal linevalue transactionamount txnamount amt turnover paid
-        amountpaid monetary grossamount salesamount ordervalue ordertotal""".split()
+        [
+            "amount",
+            "total",
+            "totalamount",
+            "totalprice",
+            "sales",
+            "sale",
+            "revenue",
+            "value",
+            "dollarvalue",
+            "spend",
+            "netamount",
+            "lineamount",
+            "linetotal",
+            "linevalue",
+            "transactionamount",
+            "txnamount",
+            "amt",
+            "turnover",
+            "paid",
+            "amountpaid",
+            "monetary",
+            "grossamount",
+            "salesamount",
+            "ordervalue",
+            "ordertotal",
+        ]
     ),
     "product": frozenset(
-        """stockcode productcode productid sku itemcode itemid articleno article product item
-        productno""".split()
+        [
+            "stockcode",
+            "productcode",
+            "productid",
+            "sku",
+            "itemcode",
+            "itemid",
+            "articleno",
+            "article",
+            "product",
+            "item",
+            "productno",
+        ]
     ),
     "description": frozenset(
-        """description productname itemname itemdescription productdescription""".split()
+        ["description", "productname", "itemname", "itemdescription", "productdescription"]
     ),
 }
 

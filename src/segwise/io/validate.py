@@ -28,8 +28,8 @@ REASONS: dict[str, str] = {
 """Why a line was left out, in the order the rules apply."""
 
 NON_PRODUCT_CODES = frozenset(
-    """POST DOT C2 M D S B CRUK AMAZONFEE ADJUST ADJUST2 TEST001 TEST002""".split()
-    + ["BANK CHARGES"]
+    {"POST", "DOT", "C2", "M", "D", "S", "B", "CRUK", "AMAZONFEE", "BANK CHARGES", "ADJUST"}
+    | {"ADJUST2", "TEST001", "TEST002"}
 )
 """Stock codes that are shop adjustments, not products (postage, manual, discount, fees...)."""
 
@@ -129,12 +129,16 @@ def classified_sql(rules: LineRules, as_of: str | None, relation: str = "src") -
         codes = ", ".join(literal(code) for code in sorted(NON_PRODUCT_CODES))
         adjustments.append(f"upper(trim(CAST({ident(m.product)} AS VARCHAR))) IN ({codes})")
     if m.description:
-        adjustments.append(f"lower(CAST({ident(m.description)} AS VARCHAR)) LIKE 'adjust bad debt%'")
+        adjustments.append(
+            f"lower(CAST({ident(m.description)} AS VARCHAR)) LIKE 'adjust bad debt%'"
+        )
     if m.quantity and m.amount:
         adjustments.append(_blank(m.quantity))
     returns = ["quantity < 0" if m.quantity else "value < 0"]
     if m.invoice:
-        returns.append("(left(invoice, 1) IN ('C', 'c') AND substr(invoice, 2, 1) BETWEEN '0' AND '9')")
+        returns.append(
+            "(left(invoice, 1) IN ('C', 'c') AND substr(invoice, 2, 1) BETWEEN '0' AND '9')"
+        )
     reasons = [
         ("is_adjustment", "adjustment"),
         ("customer_id IS NULL", "no_customer_id"),
