@@ -142,19 +142,19 @@ def _render_rfm(summary: dict[str, Any]) -> None:
     if src.get("encoding"):
         how += f", {src['encoding']}, '{src['delimiter']}' separated"
     console.print(f"[bold]{src['file']}[/]: {how}, {src['rows']:,} lines")
-    roles = " · ".join(f"{role} ← {col}" for role, col in summary["mapping"].items())
+    roles = ", ".join(f"{role}={col}" for role, col in summary["mapping"].items())
     console.print(f"Columns: {roles}")
     if summary["date_format"]:
         console.print(f"Dates: {summary['date_format']}")
     report = summary["report"]
     console.print(
-        f"Kept {report['kept_lines']:,} of {report['lines']:,} lines "
-        f"({report['returns']:,} cancellations/returns count in net spend, not as purchases)"
+        f"Kept {report['kept_lines']:,} of {report['lines']:,} lines; "
+        f"{report['returns']:,} cancellations/returns lower net spend and are not purchases"
     )
     from segwise.io.validate import REASONS
 
     for reason, n in report["dropped"].items():
-        console.print(f"  dropped {n:>8,}  {REASONS[reason]}")
+        console.print(f"  dropped {n:>9,}  {REASONS[reason]}")
     table = Table(
         title=f"RFM segments as of {summary['as_of']} ({summary['customers']:,} customers)"
     )

@@ -16,14 +16,13 @@ from segwise.io.roles import RoleMapping
 from segwise.io.sql import ident, literal
 
 REASONS: dict[str, str] = {
-    "adjustment": "shop adjustments (non-product codes such as POST, M, BANK CHARGES, or an "
-    "amount without quantity): belong to no customer",
-    "no_customer_id": "lines without a customer id (guests): belong to no customer",
+    "adjustment": "shop adjustments (postage, manual, fees, bad debt; no customer's purchase)",
+    "no_customer_id": "guest lines without a customer id",
     "missing_date": "lines without a date",
     "unparseable_date": "dates that cannot be read",
     "unparseable_amount": "amounts, quantities or prices that are not numbers",
     "after_as_of": "lines dated on or after the as-of date",
-    "no_purchase": "customers whose lines are all cancellations or returns (no purchase)",
+    "no_purchase": "lines of customers with only cancellations or returns (no purchase)",
 }
 """Why a line was left out, in the order the rules apply."""
 
