@@ -20,6 +20,7 @@ from segwise.io.sql import ident, literal
 
 if TYPE_CHECKING:
     import duckdb
+    import pandas as pd
 
 SAMPLE_ROWS = 2000
 _TEXT_TYPES = ("VARCHAR",)
@@ -357,3 +358,30 @@ def _open_xlsx(con: duckdb.DuckDBPyConnection, path: Path, head: bytes) -> Sourc
         types={str(r[0]): str(r[1]) for r in described if r[0] != "_row"},
         sample={name: [row[i] for row in rows] for i, name in enumerate(names)},
     )
+
+
+def read_table(path: str | Path) -> tuple[Source, pd.DataFrame]:
+    """A customer table (one row per customer) as pandas, columns typed as the reader sniffed."""
+    import duckdb
+
+    con = duckdb.connect()
+    source = open_source(con, path)
+    try:
+        if source.format == "parquet":
+            frame = con.execute(f"SELECT * FROM read_parquet({literal(str(source.path))})").df()
+        elif source.format == "xlsx":
+            frame = con.execute("SELECT * EXCLUDE (_row) FROM xlsx_raw").df()
+        else:
+            target = source._temp or source.path
+            try:
+                frame = con.execute(
+                    f"SELECT * FROM read_csv({literal(str(target))}, "
+                    f"{_render(source._csv_options)}, sample_size = -1)"
+                ).df()
+            except duckdb.Error as exc:
+                raise _csv_error(exc, source.path) from None
+    finally:
+        source.close()
+        con.close()
+    frame.columns = [str(c).replace("\ufeff", "") for c in frame.columns]
+    return source, frame

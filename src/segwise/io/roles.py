@@ -261,3 +261,31 @@ def _find_column(columns: Sequence[str], wanted: str) -> str | None:
 
 def _share(values: Sequence[str], pattern: re.Pattern[str]) -> float:
     return sum(1 for v in values if pattern.match(v)) / len(values)
+
+
+def looks_like_log(mapping: RoleMapping, sample: Mapping[str, Sequence[object]]) -> bool:
+    """A transaction log has a customer, a date and money, and customers that come back."""
+    if not (mapping.customer and mapping.date and (mapping.amount or mapping.price)):
+        return False
+    if mapping.invoice:
+        return True
+    ids = [v for v in sample.get(mapping.customer, ()) if v is not None]
+    return len(set(ids)) < len(ids)
+
+
+def id_column(columns: Sequence[str], sample: Mapping[str, Sequence[object]]) -> str | None:
+    """The column of a customer table that names each customer, if one does.
+
+    The customer role by header, else an id-like name (``id``, ``rownames``, ``*_id``...)
+    whose sampled values are all distinct.
+    """
+    found = detect_roles(columns, sample).customer
+    if found:
+        return found
+    for column in columns:
+        name = normalise(column)
+        values = [v for v in sample.get(column, ()) if v is not None]
+        idlike = name in ("id", "rownames", "index", "no", "number") or name.endswith("id")
+        if idlike and values and len(set(values)) == len(values):
+            return column
+    return None

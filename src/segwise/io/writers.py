@@ -17,6 +17,7 @@ from segwise.io.sql import ident, literal
 
 if TYPE_CHECKING:
     import duckdb
+    import pandas as pd
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 XLSX_MAX_ROWS = 1_048_575
@@ -93,3 +94,14 @@ def _write_xlsx(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> None:
         for row in rows:
             sheet.append([neutralise(v) if isinstance(v, str) else v for v in row])
     book.save(path)
+
+
+def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write a pandas table by extension, atomically and formula-safe (see ``write_relation``)."""
+    import duckdb
+
+    check_output_path(path)
+    with duckdb.connect() as con:
+        con.register("frame_view", frame)
+        con.execute("CREATE TEMP TABLE out_table AS SELECT * FROM frame_view")
+        return write_relation(con, "out_table", path)

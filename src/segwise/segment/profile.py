@@ -60,9 +60,7 @@ class SegmentProfile:
             "z": {k: _round(v, 3) for k, v in self.z.items()},
             "distinctive": [{"feature": k, "z": _round(v, 3)} for k, v in self.distinctive],
             "rfm_mix": (
-                None
-                if self.rfm_mix is None
-                else {k: _round(v, 4) for k, v in self.rfm_mix.items()}
+                None if self.rfm_mix is None else {k: _round(v, 4) for k, v in self.rfm_mix.items()}
             ),
             "binary": list(self.binary),
             "position": {k: [_round(b, 4), _round(a, 4)] for k, (b, a) in self.position.items()},
@@ -164,9 +162,11 @@ def _check_labels(labels: np.ndarray, rows: int) -> np.ndarray:
         raise ValueError(f"labels must be 1-D with one entry per row ({rows}), got {array.shape}")
     if rows == 0:
         raise ValueError("cannot profile an empty table")
-    if not np.issubdtype(array.dtype, np.integer):
-        if not np.issubdtype(array.dtype, np.floating) or not np.all(array == np.round(array)):
-            raise ValueError(f"labels must be integers, got dtype {array.dtype}")
+    integral = np.issubdtype(array.dtype, np.integer) or (
+        np.issubdtype(array.dtype, np.floating) and bool(np.all(array == np.round(array)))
+    )
+    if not integral:
+        raise ValueError(f"labels must be integers, got dtype {array.dtype}")
     codes = array.astype(np.int64)
     if int(codes.min()) < 0:
         raise ValueError(f"labels must be >= 0 (segments 0..k-1), got {int(codes.min())}")
@@ -195,20 +195,18 @@ def _numeric_columns(features: pd.DataFrame) -> tuple[dict[str, np.ndarray], set
                 hint="turn dates into numbers first, e.g. days since an as-of date",
             )
         else:
-            codes, uniques = pd.factorize(series, sort=True)
-            labels = [str(u).strip() for u in uniques]
-            lowered = {u.lower() for u in labels}
-            if lowered and lowered <= (_YES | _NO) and lowered & _YES and lowered & _NO:
-                flag = np.array([u.lower() in _YES for u in labels], dtype=float)
-                x = np.where(codes >= 0, flag[np.maximum(codes, 0)], np.nan)
-                columns[name] = x
-                binary.add(name)
-                continue
-            freq = np.bincount(codes[codes >= 0], minlength=len(labels))
-            keep = sorted(range(len(labels)), key=lambda i: (-freq[i], labels[i]))
+            codes, uniques = pd.factorize(series, sort=True)  # uniques sorted: ties by name
+            if 2 <= len(uniques) <= len(_YES | _NO):
+                lowered = [str(u).strip().lower() for u in uniques]
+                if set(lowered) <= _YES | _NO and set(lowered) & _YES and set(lowered) & _NO:
+                    flag = np.array([u in _YES for u in lowered], dtype=float)
+                    columns[name] = np.where(codes >= 0, flag[np.maximum(codes, 0)], np.nan)
+                    binary.add(name)
+                    continue
+            freq = np.bincount(codes[codes >= 0], minlength=len(uniques))
             missing = codes < 0
-            for i in keep[:MAX_CATEGORIES]:
-                indicator = f"{name}={labels[i]}"
+            for i in np.argsort(-freq, kind="stable")[:MAX_CATEGORIES]:
+                indicator = f"{name}={str(uniques[i]).strip()}"
                 columns[indicator] = np.where(missing, np.nan, (codes == i).astype(float))
                 binary.add(indicator)
     if not columns:

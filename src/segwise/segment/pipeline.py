@@ -1,0 +1,139 @@
+"""One segmentation run, pure: table in, fitted pipeline, labels, profiles, names and advice out.
+
+The fitted preprocessing and the clustering travel together as one scikit-learn ``Pipeline``
+(``model``), so re-assigning customers later uses exactly what the run learned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from segwise.features.prepare import Preprocessor, PrepReport
+from segwise.segment.cluster import SegmentClusterer, Stability, stability
+from segwise.segment.kselect import KSelection
+from segwise.segment.naming import RecommendationRules, name_segments, recommend
+from segwise.segment.profile import SegmentProfile, profile_segments
+from segwise.segment.projection import Projection, project
+
+Kind = Literal["transactions", "customers"]
+RFM_FEATURES = ("recency", "frequency", "monetary")
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Segmentation:
+    """The outcome of a run: every customer labelled, and what each segment means."""
+
+    kind: Kind
+    features: pd.DataFrame  # raw features in original units, indexed by customer_id
+    labels: np.ndarray
+    model: Pipeline
+    profiles: list[SegmentProfile]
+    names: list[str]
+    recommendations: list[str]
+    k_selection: KSelection | None
+    stability: Stability
+    projection: Projection
+    prep: PrepReport
+    rfm_segments: pd.Series | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. the cleaning report of a log
+
+    @property
+    def k(self) -> int:
+        return len(self.profiles)
+
+    def assignments(self) -> pd.DataFrame:
+        """One row per customer: customer_id, the features used, segment, segment_name."""
+        used = [c for c in self.prep.used if c in self.features.columns]
+        out = self.features[used].copy()
+        out.insert(0, "customer_id", self.features.index.astype(str))
+        out["segment"] = self.labels.astype(int)
+        out["segment_name"] = np.asarray(self.names, dtype=object)[self.labels]
+        return out.reset_index(drop=True)
+
+    def summary(self) -> dict[str, Any]:
+        """The ``segwise segment --json`` summary (DESIGN.md contract) plus run details."""
+        selection = self.k_selection
+        return {
+            "kind": self.kind,
+            "customers": int(len(self.labels)),
+            "k": self.k,
+            "k_reason": selection.reason if selection else "k fixed by --k",
+            "k_selection": [s.to_dict() for s in selection.scores] if selection else [],
+            "elbow": selection.elbow if selection else None,
+            "stability": self.stability.to_dict(),
+            "preprocessing": self.prep.to_dict(),
+            "segments": [
+                {
+                    "segment": p.segment,
+                    "name": name,
+                    "size": p.size,
+                    "share": round(p.share, 4),
+                    "profile": p.to_dict()["mean"],
+                    "distinctive": [[f, round(z, 3)] for f, z in p.distinctive],
+                    "rfm_mix": p.to_dict().get("rfm_mix"),
+                    "recommendation": advice,
+                }
+                for p, name, advice in zip(
+                    self.profiles, self.names, self.recommendations, strict=True
+                )
+            ],
+        } | self.extra
+
+
+def segment_table(
+    table: pd.DataFrame,
+    *,
+    kind: Kind,
+    features: Sequence[str] | None = None,
+    k: int | Literal["auto"] = "auto",
+    k_max: int = 10,
+    seed: int = 0,
+    rfm_segments: pd.Series | None = None,
+    rules: RecommendationRules | None = None,
+    progress: Progress | None = None,
+) -> Segmentation:
+    """Segment customers (one row each, index = customer id) and explain the segments.
+
+    For a transaction log, ``table`` holds recency, frequency and monetary per customer
+    (log-transformed before scaling) and ``rfm_segments`` the named RFM segment of each.
+    """
+    step = progress or (lambda _: None)
+    log_columns = list(RFM_FEATURES) if kind == "transactions" else None
+    if kind == "transactions" and features is None:
+        features = list(RFM_FEATURES)
+    prep = Preprocessor(features=features, log_columns=log_columns)
+    step("preparing features")
+    matrix = prep.fit_transform(table)
+    step("choosing k" if k == "auto" else "fitting k-means")
+    clusterer = SegmentClusterer(k=k, k_max=k_max, seed=seed).fit(matrix)
+    labels = np.asarray(clusterer.labels_, dtype=np.intp)
+    step("checking stability")
+    stable = stability(matrix, int(clusterer.n_clusters_), seed=seed)
+    step("projecting")
+    projection = project(matrix, seed=seed)
+    step("profiling segments")
+    used = list(prep.report_.used)
+    profiles = profile_segments(table[used], labels, rfm_segments=rfm_segments)
+    names = name_segments(profiles, kind=kind)
+    advice = recommend(profiles, names, rules=rules)
+    return Segmentation(
+        kind=kind,
+        features=table,
+        labels=labels,
+        model=Pipeline([("prepare", prep), ("cluster", clusterer)]),
+        profiles=profiles,
+        names=names,
+        recommendations=advice,
+        k_selection=clusterer.k_selection_,
+        stability=stable,
+        projection=projection,
+        prep=prep.report_,
+        rfm_segments=rfm_segments,
+    )
