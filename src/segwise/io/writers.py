@@ -59,10 +59,17 @@ def write_relation(con: duckdb.DuckDBPyConnection, table: str, path: str | Path)
             )
         else:
             _write_xlsx(con, table, tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; use the usual mode
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _safe_select(con: duckdb.DuckDBPyConnection, table: str) -> str:

@@ -1,0 +1,412 @@
+"""The self-contained HTML report of a segmentation run (``segwise segment --report r.html``).
+
+One file that opens offline: plotly.js inlined once, inline CSS, system fonts, no external
+link of any kind. All user text (column names, values, segment names) is escaped by Jinja2's
+autoescape in the page and by ``charts.label`` inside the charts.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from segwise import __version__
+from segwise.errors import InputError
+from segwise.io.validate import REASONS
+from segwise.report import charts
+from segwise.report.charts import format_number
+from segwise.segment.pipeline import Segmentation
+from segwise.segment.profile import SegmentProfile, profile_segments
+
+__all__ = ["SECTIONS", "render_report", "sections_for", "write_report"]
+
+#: Section id -> heading, in page order ("rfm" only for transaction logs).
+SECTIONS: dict[str, str] = {
+    "overview": "Overview",
+    "sizes": "Segment sizes",
+    "segments": "Segments",
+    "profiles": "Segment profiles",
+    "map": "Segment map",
+    "rfm": "RFM grid",
+    "k": "Number of segments",
+    "correlations": "Feature correlations",
+    "data": "Data and cleaning",
+}
+#: Rows of key numbers shown on a segment card before "all features".
+CARD_ROWS = 6
+#: Plain-words names of the RFM features of a transaction log.
+RFM_LABELS = {
+    "recency": "Recency (days since last purchase)",
+    "frequency": "Frequency (purchases)",
+    "monetary": "Monetary (net spend)",
+}
+_INPUT_LABELS = {
+    "file": "File",
+    "format": "Format",
+    "encoding": "Encoding",
+    "delimiter": "Delimiter",
+    "rows": "Rows",
+    "sheet": "Sheet",
+}
+_ROLE_LABELS = {
+    "customer": "Customer id",
+    "date": "Date",
+    "invoice": "Invoice",
+    "quantity": "Quantity",
+    "price": "Unit price",
+    "amount": "Amount",
+    "product": "Product code",
+    "description": "Description",
+}
+
+
+@dataclass(frozen=True)
+class FeatureRow:
+    """One feature on a segment card, in original units."""
+
+    label: str
+    mean: str
+    median: str
+    overall: str
+    z: float
+    arrow: str  # "up", "down" or "" (about average)
+
+
+@dataclass(frozen=True)
+class SegmentCard:
+    """What one segment card shows."""
+
+    segment: int
+    name: str
+    color: str
+    size: int
+    share: float
+    distinctive: list[tuple[str, str, str]]  # (arrow, feature, words)
+    rows: list[FeatureRow]
+    more_rows: list[FeatureRow]
+    rfm_mix: list[tuple[str, float]]
+    recommendation: str
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One labelled value of the data section; ``items`` shows a list of column names."""
+
+    label: str
+    value: str = ""
+    items: list[str] = field(default_factory=list)
+
+
+def render_report(seg: Segmentation, *, title: str = "Customer segments") -> str:
+    """The whole report as one HTML text (UTF-8, self-contained, opens offline)."""
+    used = [c for c in seg.prep.used if c in seg.features.columns]
+    overall = profile_segments(seg.features[used], np.zeros(len(seg.labels), dtype=np.int64))[0]
+    rows = charts.map_sample(seg.labels)
+    rfm = _rfm(seg)
+    figures: dict[str, str | None] = {
+        "sizes": charts.sizes_chart(seg),
+        "profiles": charts.profile_chart(seg.profiles, seg.names, overall),
+        "map2d": charts.scatter_2d_chart(seg, rows),
+        "map3d": charts.scatter_3d_chart(seg, rows),
+        "k": charts.k_selection_chart(seg.k_selection) if seg.k_selection else None,
+        "correlations": charts.correlation_chart(seg.features, used),
+        "rfm": charts.rfm_grid_chart(*rfm["cells"]) if rfm else None,
+    }
+    context = {
+        "title": title,
+        "version": __version__,
+        "seg": seg,
+        "sections": sections_for(seg),
+        "overview": _overview(seg, used),
+        "cards": _cards(seg, overall),
+        "figures": {k: Markup(v) for k, v in figures.items() if v is not None},
+        "map_points": len(rows),
+        "k": _k_context(seg),
+        "rfm": rfm,
+        "data": _data_facts(seg, used),
+        "plotly_js": Markup(_plotly_js()),
+    }
+    return _environment().get_template("report.html.j2").render(context)
+
+
+def write_report(seg: Segmentation, path: str | Path, *, title: str = "Customer segments") -> Path:
+    """Render the report and write it atomically (temp file in the same folder, then rename)."""
+    path = Path(path)
+    if not path.parent.exists():
+        raise InputError(f"folder '{path.parent}' does not exist", hint="create it first")
+    text = render_report(seg, title=title)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    # os.open applies the umask (mkstemp would leave the report readable by its owner only)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def sections_for(seg: Segmentation) -> list[tuple[str, str]]:
+    """(id, heading) of the sections this run's report has, in page order."""
+    has_rfm = seg.kind == "transactions" and all(
+        c in seg.features.columns for c in ("r_score", "f_score", "m_score", "segment")
+    )
+    return [(key, text) for key, text in SECTIONS.items() if key != "rfm" or has_rfm]
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("segwise", "report/templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["number"] = _thousands
+    env.filters["money"] = lambda v, digits=2: f"{float(v):,.{digits}f}"
+    env.filters["percent"] = lambda v, digits=1: f"{float(v):.{digits}%}"
+    return env
+
+
+@lru_cache(maxsize=1)
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    js = str(get_plotlyjs())
+    if "</script" in js.lower():  # cannot happen with today's bundle; never end the tag early
+        js = js.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
+    return js
+
+
+def _thousands(value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        return str(value)
+    number = float(value)
+    if not math.isfinite(number):
+        return "–"
+    return f"{number:,.0f}" if number == int(number) else f"{number:,.2f}"
+
+
+def _feature_label(seg: Segmentation, feature: str) -> str:
+    return RFM_LABELS.get(feature, feature) if seg.kind == "transactions" else feature
+
+
+def _words(z: float) -> tuple[str, str]:
+    """(arrow, plain words) for a z-score."""
+    size = abs(z)
+    arrow = "up" if z > 0 else "down"
+    side = "higher" if z > 0 else "lower"
+    if size >= 1:
+        return arrow, f"much {side} than average"
+    if size >= 0.5:
+        return arrow, f"{side} than average"
+    if size >= 0.2:
+        return arrow, f"slightly {side} than average"
+    return "", "about average"
+
+
+def _cards(seg: Segmentation, overall: SegmentProfile) -> list[SegmentCard]:
+    cards = []
+    for i, (p, name, advice) in enumerate(
+        zip(seg.profiles, seg.names, seg.recommendations, strict=True)
+    ):
+        binary = set(p.binary)
+        rows = []
+        for feature in sorted(p.mean, key=lambda f: -abs(p.z.get(f, 0.0))):
+            z = p.z.get(feature, 0.0)
+            flag = feature in binary
+            rows.append(
+                FeatureRow(
+                    label=_feature_label(seg, feature),
+                    mean=format_number(p.mean[feature], flag),
+                    median="" if flag else format_number(p.median.get(feature, math.nan)),
+                    overall=format_number(overall.mean.get(feature, math.nan), flag),
+                    z=round(z, 2),
+                    arrow=_words(z)[0],
+                )
+            )
+        distinctive = []
+        for feature, z in p.distinctive:
+            arrow, words = _words(z)
+            flag = feature in binary
+            numbers = (
+                f"{format_number(p.mean[feature], flag)} vs "
+                f"{format_number(overall.mean.get(feature, math.nan), flag)} overall"
+            )
+            distinctive.append((arrow, _feature_label(seg, feature), f"{words} ({numbers})"))
+        mix = sorted((p.rfm_mix or {}).items(), key=lambda item: -item[1])
+        cards.append(
+            SegmentCard(
+                segment=p.segment,
+                name=name,
+                color=charts.color(i),
+                size=p.size,
+                share=p.share,
+                distinctive=distinctive,
+                rows=rows[:CARD_ROWS],
+                more_rows=rows[CARD_ROWS:],
+                rfm_mix=[(n, s) for n, s in mix if s >= 0.005],
+                recommendation=advice,
+            )
+        )
+    return cards
+
+
+def _overview(seg: Segmentation, used: list[str]) -> dict[str, Any]:
+    rfm = seg.extra.get("rfm") or {}
+    source = rfm.get("input") or seg.extra.get("input") or {}
+    tiles = [
+        ("Customers", f"{len(seg.labels):,}"),
+        ("Segments", f"{seg.k}" + (" (chosen)" if seg.k_selection else " (fixed)")),
+        ("Features used", f"{len(used)}"),
+        ("Stability (mean ARI)", _fixed(seg.stability.mean_ari, 2)),
+    ]
+    if rfm.get("as_of"):
+        tiles.append(("As-of date", str(rfm["as_of"])))
+    return {
+        "file": str(source.get("file", "")),
+        "kind": "transaction log" if seg.kind == "transactions" else "customer table",
+        "tiles": tiles,
+        "reason": seg.k_selection.reason if seg.k_selection else None,
+        "warning": seg.stability.warning,
+        "mean_ari": _fixed(seg.stability.mean_ari, 2),
+        "min_ari": _fixed(seg.stability.min_ari, 2),
+    }
+
+
+def _k_context(seg: Segmentation) -> dict[str, Any] | None:
+    selection = seg.k_selection
+    if selection is None:
+        return None
+    n = len(seg.labels)
+    return {
+        "reason": selection.reason,
+        "elbow": selection.elbow,
+        "chosen": selection.k,
+        "sampled": selection.sample_size if 0 < selection.sample_size < n else None,
+        "scores": [
+            {
+                "k": s.k,
+                "inertia": _sig_text(s.inertia),
+                "silhouette": _fixed(s.silhouette, 3),
+                "ch": _sig_text(s.calinski_harabasz),
+                "db": _fixed(s.davies_bouldin, 3),
+                "chosen": s.k == selection.k,
+            }
+            for s in selection.scores
+        ],
+    }
+
+
+def _sig_text(value: float) -> str:
+    if not math.isfinite(value):
+        return "–"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def _fixed(value: float, digits: int) -> str:
+    return f"{value:.{digits}f}" if math.isfinite(value) else "–"
+
+
+def _rfm(seg: Segmentation) -> dict[str, Any] | None:
+    if seg.kind != "transactions":
+        return None
+    summary = seg.extra.get("rfm") or {}
+    bins = int(summary.get("bins") or 5)
+    cells = charts.rfm_cells(seg.features, bins)
+    if cells is None:
+        return None
+    return {"cells": cells, "bins": bins, "segments": summary.get("segments") or []}
+
+
+def _input_facts(source: dict[str, Any]) -> list[Fact]:
+    facts = []
+    for key, value in source.items():
+        if value is None or value == "":
+            continue
+        text = repr(value) if key == "delimiter" else _thousands(value)
+        facts.append(Fact(_INPUT_LABELS.get(key, key.replace("_", " ").capitalize()), text))
+    return facts
+
+
+def _data_facts(seg: Segmentation, used: list[str]) -> dict[str, Any]:
+    prep = seg.prep
+    columns = [
+        Fact("Features used", items=list(used)),
+        Fact("Identifier columns (left out)", items=list(prep.id_columns)),
+        Fact("Constant or almost constant (left out)", items=list(prep.constant_columns)),
+        Fact("Text with too many answers (left out)", items=list(prep.dropped_text_columns)),
+        Fact("Dates and other unsupported types (left out)", items=list(prep.unsupported_columns)),
+        Fact("Yes/no columns (coded 0/1)", items=list(prep.binary_columns)),
+        Fact(
+            "Ordered answers (coded by rank)",
+            items=[f"{c}: {' < '.join(levels)}" for c, levels in prep.ordinal_columns.items()],
+        ),
+        Fact("Categories (one indicator per answer)", items=list(prep.onehot_columns)),
+        Fact("Log-transformed (skewed)", items=list(prep.log_columns)),
+    ]
+    n = max(len(seg.labels), 1)
+    imputed = [
+        Fact(column, f"{count:,} rows ({count / n:.1%})")
+        for column, count in prep.imputed_columns.items()
+    ]
+    out: dict[str, Any] = {
+        "columns": [f for f in columns if f.items],
+        "imputed": imputed,
+        "input": [],
+        "cleaning": None,
+    }
+    if seg.kind == "transactions" and "rfm" in seg.extra:
+        rfm = seg.extra["rfm"]
+        report = rfm.get("report") or {}
+        lines = max(int(report.get("lines") or 0), 1)
+        out["input"] = _input_facts(rfm.get("input") or {})
+        out["cleaning"] = {
+            "facts": [
+                Fact("Lines read", _thousands(report.get("lines", 0))),
+                Fact("Lines kept", _thousands(report.get("kept_lines", 0))),
+                Fact(
+                    "Cancellations and returns (kept: they lower net spend, not purchases)",
+                    _thousands(report.get("returns", 0)),
+                ),
+                Fact(
+                    "Customers with no purchase (left out)",
+                    _thousands(report.get("customers_without_purchase", 0)),
+                ),
+            ],
+            "dropped": [
+                (reason, int(count), count / lines, REASONS.get(reason, reason))
+                for reason, count in (report.get("dropped") or {}).items()
+                if count
+            ],
+            "mapping": [
+                (_ROLE_LABELS.get(role, role), column)
+                for role, column in (rfm.get("mapping") or {}).items()
+            ],
+            "settings": [
+                Fact("Date format", str(rfm.get("date_format") or "ISO / detected")),
+                Fact("As-of date", str(rfm.get("as_of", ""))),
+                Fact("Score bins", str(rfm.get("bins", ""))),
+                Fact("Customers", _thousands(rfm.get("customers", len(seg.labels)))),
+            ],
+        }
+    else:
+        source = dict(seg.extra.get("input") or {})
+        source.setdefault("rows", len(seg.labels))
+        out["input"] = _input_facts(source)
+        ident = seg.extra.get("id_column")
+        out["input"].append(Fact("Customer id", str(ident) if ident else "row number"))
+    return out
