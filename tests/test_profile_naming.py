@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 
 from segwise.errors import InputError
-from segwise.segment.naming import RFM_GRID, load_rules, name_segments, recommend
+from segwise.segment.naming import RFM_GRID, name_segments
 from segwise.segment.profile import SegmentProfile, profile_segments
+from segwise.segment.recommend import load_rules, recommend
 
 
 @pytest.fixture

@@ -103,11 +103,11 @@ def segment(
 
     from segwise.io.readers import open_source, read_table
     from segwise.io.roles import detect_roles, id_column, looks_like_log
-    from segwise.segment.naming import load_rules
     from segwise.segment.pipeline import segment_table
+    from segwise.segment.recommend import load_rules
 
     options = options or SegmentOptions()
-    if options.k != "auto" and not 2 <= options.k:
+    if options.k != "auto" and not options.k >= 2:
         raise InputError(f"--k {options.k} is too small", hint="use --k auto or a number >= 2")
     if not 2 <= options.k_max <= 50:
         raise InputError(f"--k-max {options.k_max} is out of range", hint="use 2..50")

@@ -1,52 +1,26 @@
-"""Human names and marketing recommendations for segments, from their profiles.
+"""Human names for segments, from their profiles.
 
 Names come from what sets a segment apart: the familiar RFM names for recency/frequency/
-monetary runs, level words plus readable feature labels for customer tables. Recommendations
-come from a small rules table (package data ``data/recommendations.csv``) that users replace
-with their own file; ``load_rules`` is the only function here that touches files.
+monetary runs, level words plus readable feature labels for customer tables.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
-from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Literal, NamedTuple
 
-from segwise.errors import InputError
+from segwise.features.rfm import DEFAULT_CELLS
 from segwise.segment.profile import SegmentProfile
 
-__all__ = [
-    "RFM_GRID",
-    "Condition",
-    "RecommendationRules",
-    "Rule",
-    "default_rules",
-    "load_rules",
-    "name_segments",
-    "parse_rules",
-    "recommend",
-]
+__all__ = ["RFM_GRID", "feature_keys", "name_segments", "normalise_feature"]
 
 Kind = Literal["transactions", "customers"]
 
 #: The standard RFM grid (DESIGN.md): name -> (R, FM) cells, in the canonical order.
 RFM_GRID: dict[str, tuple[tuple[int, int], ...]] = {
-    "Champions": ((5, 5), (5, 4), (4, 5)),
-    "Loyal": ((5, 3), (4, 4), (3, 5), (3, 4)),
-    "Potential Loyalist": ((5, 2), (4, 2), (4, 3), (3, 3)),
-    "New Customers": ((5, 1),),
-    "Promising": ((4, 1), (3, 1)),
-    "Need Attention": ((3, 2), (2, 3), (2, 2)),
-    "About to Sleep": ((2, 1),),
-    "At Risk": ((2, 5), (2, 4), (1, 3)),
-    "Cannot Lose Them": ((1, 5), (1, 4)),
-    "Hibernating": ((1, 2),),
-    "Lost": ((1, 1),),
+    name: tuple((int(cell[0]), int(cell[1])) for cell in cells)
+    for name, cells in DEFAULT_CELLS.items()
 }
 _RFM = ("recency", "frequency", "monetary")
 STRONG = 0.25  # |z| from which a feature is "high"/"low" (names and rule conditions)
@@ -54,7 +28,6 @@ VERY = 1.0  # |z| from which it is "very high"/"very low"
 MAX_PHRASES = 3  # feature phrases in a customer-table name before disambiguation
 TOLERANCE = 0.5  # grid steps a clashing RFM segment may move to the next-best free name
 MIX_WEIGHT = 1.0  # grid steps one whole cluster of a named RFM segment is worth
-GENERIC = "Keep in touch with regular, relevant offers and measure the response."
 
 
 class _Term(NamedTuple):
@@ -162,21 +135,21 @@ def name_segments(profiles: list[SegmentProfile], *, kind: Kind) -> list[str]:
         raise ValueError(f"kind must be 'transactions' or 'customers', got {kind!r}")
     if not profiles:
         return []
-    keys = _keys(profiles[0])
+    keys = feature_keys(profiles[0])
     if all(f in keys for f in _RFM) and (kind == "transactions" or len(keys) == len(_RFM)):
         return _rfm_names(profiles, keys)
     return _customer_names(profiles)
 
 
-def _keys(profile: SegmentProfile) -> dict[str, str]:
+def feature_keys(profile: SegmentProfile) -> dict[str, str]:
     """Normalised feature key -> feature name (first wins)."""
     keys: dict[str, str] = {}
     for feature in profile.z:
-        keys.setdefault(_normalise(feature), feature)
+        keys.setdefault(normalise_feature(feature), feature)
     return keys
 
 
-def _normalise(name: str) -> str:
+def normalise_feature(name: str) -> str:
     """'Spending Score (1-100)' -> 'spendingscore': lower case letters and digits only."""
     return re.sub(r"[^a-z0-9]", "", re.sub(r"\(.*?\)", "", name).lower())
 
@@ -277,7 +250,7 @@ def _term(feature: str, *, is_binary: bool) -> _Term:
         column, value = feature.split("=", 1)
         text = f"{_humanise(column)} {value}"
         return _Term("", text, f"no {text}", f"more {text}", f"fewer {text}", "")
-    known = (_BINARY if is_binary else _NUMERIC).get(_normalise(feature))
+    known = (_BINARY if is_binary else _NUMERIC).get(normalise_feature(feature))
     if known is not None:
         return known
     words = _humanise(feature)
@@ -356,158 +329,3 @@ def _disambiguate(
             full[i] = f"{name} ({rank})"
         seen.add(full[i])
     return full
-
-
-# --- recommendations --------------------------------------------------------------------------
-
-
-class Condition(NamedTuple):
-    """A feature (first present of the alternatives) sitting high or low against everyone."""
-
-    features: tuple[str, ...]
-    direction: Literal["high", "low"]
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One row of a rules file: a segment name, ``*`` or conditions, and the advice."""
-
-    match: str
-    recommendation: str
-    segment: str | None
-    conditions: tuple[Condition, ...]
-    row: int
-
-
-@dataclass(frozen=True)
-class RecommendationRules:
-    """Rules in file order; the first rule that matches a segment gives its recommendation."""
-
-    rules: tuple[Rule, ...]
-    source: str
-
-
-def recommend(
-    profiles: list[SegmentProfile],
-    names: list[str],
-    *,
-    rules: RecommendationRules | None = None,
-) -> list[str]:
-    """A marketing recommendation per segment: the first matching rule, else a generic one."""
-    if len(profiles) != len(names):
-        raise ValueError(f"need one name per profile: {len(profiles)} profiles, {len(names)} names")
-    table = rules if rules is not None else default_rules()
-    out = []
-    for profile, name in zip(profiles, names, strict=True):
-        rule = next((r for r in table.rules if _matches(r, profile, name)), None)
-        out.append(rule.recommendation if rule is not None else GENERIC)
-    return out
-
-
-def _matches(rule: Rule, profile: SegmentProfile, name: str) -> bool:
-    if rule.segment is not None:
-        lowered = name.lower()
-        target = rule.segment.lower()
-        return target == "*" or lowered == target or lowered.startswith(target + " ")
-    keys = _keys(profile)
-    for condition in rule.conditions:
-        feature = next((keys[f] for f in condition.features if f in keys), None)
-        if feature is None:
-            return False
-        z = profile.z[feature]
-        if not (z >= STRONG if condition.direction == "high" else z <= -STRONG):
-            return False
-    return True
-
-
-def default_rules() -> RecommendationRules:
-    """The rules shipped with segwise (``segwise/data/recommendations.csv``)."""
-    text = resources.files("segwise").joinpath("data/recommendations.csv").read_text("utf-8")
-    return parse_rules(text, source="segwise/data/recommendations.csv")
-
-
-def load_rules(path: str | Path) -> RecommendationRules:
-    """Read a user's rules CSV, replacing the defaults; raise ``InputError`` naming the row.
-
-    Format (UTF-8 CSV, header ``match,recommendation``; other columns are ignored):
-
-    - ``match`` is one of: an RFM segment name (``Champions``, ``At Risk``, ... any case),
-      matching segments with that name or a qualified one ("Champions (higher spend)");
-      ``*``, matching every segment; or conditions ``feature:high`` / ``feature:low``
-      joined by ``&``, true when the segment's z-score is >= 0.25 / <= -0.25. A feature may
-      list alternatives, ``expenditure|spend:high``: the first one present in the run is used.
-      Feature names ignore case, spaces, underscores and a trailing ``(...)``.
-    - ``recommendation`` is the advice text.
-    - Rows are tried top to bottom; the first match wins. A row whose match starts with ``#``
-      is a comment. Segments no rule matches get a generic recommendation.
-    """
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(
-            f"cannot read the rules file: {error.__class__.__name__}",
-            file=path,
-            hint="pass a UTF-8 CSV with columns match,recommendation",
-        ) from error
-    return parse_rules(text, source=str(path))
-
-
-def parse_rules(text: str, *, source: str) -> RecommendationRules:
-    """Parse rules CSV text (see ``load_rules`` for the format); pure, for tests and defaults."""
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip().lower() for h in next(reader, [])]
-    for column in ("match", "recommendation"):
-        if column not in header:
-            raise InputError(
-                f"rules file has no '{column}' column",
-                file=source,
-                column=column,
-                hint="the header must name the columns match,recommendation",
-            )
-    at_match, at_text = header.index("match"), header.index("recommendation")
-    rules = []
-    for row, fields in enumerate(reader, start=1):
-        cells = [c.strip() for c in fields] + [""] * len(header)
-        match, advice = cells[at_match], cells[at_text]
-        if not any(cells) or match.startswith("#"):
-            continue
-        if not match:
-            hint = "write a segment name, * or a condition like income:high"
-            raise InputError("empty match", file=source, row=row, column="match", hint=hint)
-        if not advice:
-            raise InputError("empty recommendation", file=source, row=row, column="recommendation")
-        segment, conditions = _parse_match(match, source, row)
-        rules.append(Rule(match, advice, segment, conditions, row))
-    if not rules:
-        raise InputError("rules file has no rules", file=source, hint="add at least a '*' row")
-    return RecommendationRules(tuple(rules), source)
-
-
-def _parse_match(match: str, source: str, row: int) -> tuple[str | None, tuple[Condition, ...]]:
-    """A segment name (or ``*``) or a tuple of conditions, else an InputError for the row."""
-    if ":" not in match:
-        names = {n.lower(): n for n in RFM_GRID} | {"*": "*"}
-        if match.lower() not in names:
-            raise InputError(
-                f"unknown segment name '{match}'",
-                file=source,
-                row=row,
-                column="match",
-                hint=f"use one of {', '.join(RFM_GRID)}, '*', or conditions like income:high",
-            )
-        return names[match.lower()], ()
-    conditions = []
-    for part in match.split("&"):
-        features, _, direction = part.strip().rpartition(":")
-        keys = tuple(_normalise(f) for f in features.split("|"))
-        direction = direction.strip().lower()
-        if direction not in ("high", "low") or not all(keys):
-            raise InputError(
-                f"bad condition '{part.strip()}'",
-                file=source,
-                row=row,
-                column="match",
-                hint="write feature:high or feature:low, joined by &, e.g. income:low&spend:high",
-            )
-        conditions.append(Condition(keys, "high" if direction == "high" else "low"))
-    return None, tuple(conditions)

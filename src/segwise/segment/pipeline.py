@@ -14,12 +14,13 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from segwise.features.prepare import Preprocessor, PrepReport
+from segwise.features.prepare import PrepReport, Preprocessor
 from segwise.segment.cluster import SegmentClusterer, Stability, stability
 from segwise.segment.kselect import KSelection
-from segwise.segment.naming import RecommendationRules, name_segments, recommend
+from segwise.segment.naming import name_segments
 from segwise.segment.profile import SegmentProfile, profile_segments
 from segwise.segment.projection import Projection, project
+from segwise.segment.recommend import RecommendationRules, recommend
 
 Kind = Literal["transactions", "customers"]
 RFM_FEATURES = ("recency", "frequency", "monetary")
@@ -62,7 +63,7 @@ class Segmentation:
         selection = self.k_selection
         return {
             "kind": self.kind,
-            "customers": int(len(self.labels)),
+            "customers": len(self.labels),
             "k": self.k,
             "k_reason": selection.reason if selection else "k fixed by --k",
             "k_selection": [s.to_dict() for s in selection.scores] if selection else [],
