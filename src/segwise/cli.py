@@ -57,6 +57,11 @@ def _main(
     ] = False,
 ) -> None:
     """Customer segments from transaction logs and customer tables."""
+    import warnings
+
+    # library chatter (k-means convergence on tiny samples, deprecations) is not for users:
+    # segwise reports what matters (e.g. unstable segments) in its own output
+    warnings.simplefilter("ignore")
 
 
 @app.command()
