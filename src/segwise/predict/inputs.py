@@ -1,0 +1,252 @@
+"""Check rows sent for prediction against what the model was trained on, naming the culprit.
+
+The fitted Preprocessor tolerates nearly anything (unknown answers and unparsable numbers
+become missing values and are imputed), which is right inside a pipeline and wrong at the
+boundary: "42 years" in an age column or a negative recency would be scored silently.
+``check_rows`` is that boundary: it refuses what cannot be meant (a missing column, text in
+a number column, a negative value where training never saw one, a yes/no column holding
+another word) with one ``InputError`` naming file, row and column, and notes what is merely
+unusual (unseen answers, values outside the training range, blanks, extra columns).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from segwise.errors import InputError
+from segwise.features.ordinal import match_binary, match_ordinal, normalize_label
+
+__all__ = ["CheckedRows", "check_rows"]
+
+FloatArray = npt.NDArray[np.float64]
+
+_BLANK = frozenset({"", "na", "n/a", "nan", "null", "none"})
+_YES_NO = match_binary(["no", "yes"])
+_BINARY_CODES: Mapping[str, int] = _YES_NO.keys if _YES_NO is not None else {}
+_EXAMPLES = 3
+
+
+@dataclass(frozen=True)
+class CheckedRows:
+    """Rows ready for the model, and what was unusual about them.
+
+    ``frame`` holds the model's columns only, in its order, with the input's index:
+    numbers and yes/no answers as float64 (yes = 1), other answers as text; NaN is missing.
+    ``unseen`` counts, per column, rows whose answer the model never saw.
+    """
+
+    frame: pd.DataFrame
+    notes: tuple[str, ...] = ()
+    unseen: Mapping[str, int] = field(default_factory=dict)
+
+
+def check_rows(
+    frame: pd.DataFrame,
+    features: Mapping[str, Mapping[str, Any]],
+    *,
+    file: str | None = None,
+) -> CheckedRows:
+    """Restrict ``frame`` to the model's columns, coerced to their trained types.
+
+    ``features`` is a model manifest's column -> spec (``FeatureSpec.to_dict()``: kind,
+    levels, minimum, maximum). Rows are numbered from 1 in errors, as in the input file.
+    """
+    absent = [name for name in features if name not in frame.columns]
+    if absent:
+        raise InputError(
+            f"missing {_plural(len(absent), 'column')} the model needs: {', '.join(absent)}",
+            file=file,
+            column=absent[0] if len(absent) == 1 else None,
+            hint=f"send the columns {_listed(list(features), 12)} (values may be blank)",
+        )
+    duplicated = [name for name in features if list(frame.columns).count(name) > 1]
+    if duplicated:
+        raise InputError("column appears more than once", file=file, column=duplicated[0])
+    if frame.empty:
+        raise InputError("no rows to predict", file=file, hint="send at least one row")
+    notes: list[str] = []
+    extra = [str(name) for name in frame.columns if name not in features]
+    if extra:
+        notes.append(
+            f"ignored {_plural(len(extra), 'column')} the model does not use: " + _listed(extra, 8)
+        )
+    out: dict[str, pd.Series] = {}
+    unseen: dict[str, int] = {}
+    blanks: dict[str, int] = {}
+    for name, spec in features.items():
+        column = frame[name]
+        kind = spec.get("kind")
+        if kind == "number":
+            values = _numbers(column, name, spec, file, notes)
+            out[name] = pd.Series(values, index=frame.index, dtype=np.float64)
+        elif kind == "binary":
+            out[name] = pd.Series(_yes_no(column, name, file), index=frame.index)
+        elif kind in ("ordinal", "category"):
+            out[name], count, example = _answers(column, kind, spec.get("levels") or ())
+            if count:
+                unseen[name] = count
+                fate = "filled as in training" if kind == "ordinal" else "counted in no category"
+                notes.append(
+                    f"'{name}': {_plural(count, 'row')} with answers the model never saw "
+                    f"(e.g. {example!r}); they are {fate}"
+                )
+        else:
+            raise ValueError(f"feature '{name}' has unknown kind {kind!r}")
+        n_blank = int(out[name].isna().sum())
+        if n_blank:
+            blanks[name] = n_blank
+    if blanks:
+        notes.append(
+            "blank values, filled as in training: "
+            + ", ".join(f"'{name}' {n}" for name, n in blanks.items())
+        )
+    return CheckedRows(pd.DataFrame(out, index=frame.index), tuple(notes), unseen)
+
+
+def _numbers(
+    column: pd.Series,
+    name: str,
+    spec: Mapping[str, Any],
+    file: str | None,
+    notes: list[str],
+) -> FloatArray:
+    """Values as float64; refuses text and negatives the training data never had."""
+    if pd.api.types.is_bool_dtype(column.dtype) or (
+        pd.api.types.is_numeric_dtype(column.dtype)
+        and not pd.api.types.is_complex_dtype(column.dtype)
+    ):
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        codes, distinct = _distinct(column)
+        given = [str(value).strip() for value in distinct]
+        blank = np.array([text.lower() in _BLANK for text in given], dtype=bool)
+        parsed = pd.to_numeric(pd.Series(given, dtype=object), errors="coerce")
+        table = np.append(parsed.to_numpy(dtype=np.float64, na_value=np.nan), np.nan)
+        table[:-1][blank] = np.nan
+        wrong = np.flatnonzero(~blank & np.isnan(table[:-1]))
+        if wrong.size:
+            row = int(np.flatnonzero(np.isin(codes, wrong))[0])
+            raise InputError(
+                f"expected a number, got {given[codes[row]]!r}",
+                file=file,
+                row=row + 1,
+                column=name,
+                hint="write plain numbers such as 1234.5 (no units or thousands separators),"
+                " or leave the cell blank",
+            )
+        values = table[codes]
+    infinite = np.isinf(values)
+    if infinite.any():
+        values = np.where(infinite, np.nan, values)
+        notes.append(f"'{name}': {_plural(int(infinite.sum()), 'infinite value')} taken as blank")
+    low, high = spec.get("minimum"), spec.get("maximum")
+    if low is not None and float(low) >= 0:
+        negative = np.flatnonzero(values < 0)
+        if negative.size:
+            row = int(negative[0])
+            raise InputError(
+                f"negative value {_number(values[row])} where training never had one below 0",
+                file=file,
+                row=row + 1,
+                column=name,
+                hint=f"'{name}' was at least {_number(low)} in training;"
+                " fix the value or leave it blank",
+            )
+    if low is not None and high is not None:
+        outside = np.flatnonzero((values < float(low)) | (values > float(high)))
+        if outside.size:
+            row = int(outside[0])
+            notes.append(
+                f"'{name}': {_plural(outside.size, 'value')} outside the training range "
+                f"{_number(low)} to {_number(high)} (first: row {row + 1}, "
+                f"{_number(values[row])})"
+            )
+    return values
+
+
+def _yes_no(column: pd.Series, name: str, file: str | None) -> FloatArray:
+    """Yes/no answers as 1/0: yes/no, y/n, true/false, t/f, 1/0, on/off in any case."""
+    codes, distinct = _distinct(column)
+    table = np.full(len(distinct) + 1, np.nan)  # the last entry serves blanks (code -1)
+    for index, value in enumerate(distinct):
+        key = normalize_label(str(value))
+        if isinstance(value, bool | np.bool_):
+            table[index] = float(value)
+        elif key in _BINARY_CODES:
+            table[index] = _BINARY_CODES[key]
+        elif key not in _BLANK:
+            row = int(np.flatnonzero(codes == index)[0])
+            raise InputError(
+                f"expected a yes/no answer, got {value!r}",
+                file=file,
+                row=row + 1,
+                column=name,
+                hint="use yes/no, true/false or 1/0 (any case), or leave the cell blank",
+            )
+    result: FloatArray = table[codes]
+    return result
+
+
+def _answers(column: pd.Series, kind: str, levels: Any) -> tuple[pd.Series, int, str]:
+    """Answers as text (blank -> NaN), with the count and an example of unseen ones."""
+    shown = [str(level) for level in levels]
+    scale = match_ordinal(shown) if kind == "ordinal" else None
+    known = {normalize_label(level) for level in shown}
+    codes, distinct = _distinct(column)
+    labels = [_text(value) for value in distinct]
+    sizes = np.bincount(codes[codes >= 0], minlength=len(labels))
+    count, example = 0, ""
+    for label, size in zip(labels, sizes, strict=True):
+        if isinstance(label, str) and not (
+            normalize_label(label) in known or (scale is not None and scale.code(label) is not None)
+        ):
+            count += int(size)
+            example = example or label
+    table = np.array([*labels, np.nan], dtype=object)
+    return pd.Series(table[codes], index=column.index, dtype=object), count, example
+
+
+def _distinct(column: pd.Series) -> tuple[npt.NDArray[np.intp], list[Any]]:
+    """Code of each cell (-1 when missing) and the distinct values: work once per value."""
+    try:
+        codes, uniques = pd.factorize(column)
+    except TypeError:  # unhashable cells such as lists: compare their text
+        codes, uniques = pd.factorize(column.astype(str).where(column.notna()))
+    return np.asarray(codes, dtype=np.intp), list(uniques)
+
+
+def _text(value: Any) -> Any:
+    """A cell as stripped text, whole floats without ``.0``; blanks as NaN."""
+    if _missing(value):
+        return np.nan
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return np.nan if text.lower() in _BLANK else text
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # arrays and other containers are values, not blanks
+        return False
+
+
+def _number(value: Any) -> str:
+    number = float(value)
+    return str(int(number)) if number.is_integer() else f"{number:g}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _listed(names: list[str], limit: int) -> str:
+    more = len(names) - limit
+    return ", ".join(names[:limit]) + (f" and {more} more" if more > 0 else "")
