@@ -1,0 +1,86 @@
+"""Commands on transaction logs: ``rfm`` and ``demo``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from segwise.cli.app import app, errors_exit_2
+from segwise.cli.render import render_rfm
+
+
+@app.command()
+@errors_exit_2
+def rfm(
+    input: Annotated[Path, typer.Argument(help="Transaction log: .csv .tsv .txt .xlsx .parquet")],
+    out: Annotated[
+        Path | None, typer.Option(help="Write one row per customer (.csv .parquet .xlsx).")
+    ] = None,
+    customer: Annotated[str | None, typer.Option(help="Customer id column.")] = None,
+    date: Annotated[str | None, typer.Option(help="Date column.")] = None,
+    invoice: Annotated[str | None, typer.Option(help="Invoice column.")] = None,
+    amount: Annotated[str | None, typer.Option(help="Line total column (used as is).")] = None,
+    quantity: Annotated[str | None, typer.Option(help="Quantity column.")] = None,
+    price: Annotated[str | None, typer.Option(help="Unit price column.")] = None,
+    date_format: Annotated[
+        str | None, typer.Option(help="strptime format, e.g. '%d/%m/%Y %H:%M'.")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD (default: the day after the last line).")
+    ] = None,
+    bins: Annotated[int, typer.Option(help="Score bins (4 or 5 usual).")] = 5,
+    segments: Annotated[
+        Path | None, typer.Option(help="Your own segment grid (.json or .csv).")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="local (DuckDB).")] = "local",
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """RFM per customer: recency, frequency, monetary, scores and named segments.
+
+    Example: segwise rfm online_retail.csv --out rfm.csv
+    """
+    from segwise import service
+    from segwise.io.writers import check_output_path
+
+    if out is not None:
+        check_output_path(out)
+    options = service.RfmOptions(
+        columns={
+            "customer": customer,
+            "date": date,
+            "invoice": invoice,
+            "amount": amount,
+            "quantity": quantity,
+            "price": price,
+        },
+        date_format=date_format,
+        as_of=service.parse_as_of(as_of),
+        bins=bins,
+        grid=service.load_grid(segments),
+    )
+    result = service.compute_rfm(input, options, engine=engine)
+    if out is not None:
+        result.write(out)
+    summary = result.summary() | ({"out": str(out)} if out else {})
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, default=str))
+    else:
+        render_rfm(summary)
+
+
+@app.command()
+@errors_exit_2
+def demo(
+    folder: Annotated[Path | None, typer.Option(help="Where to write the sample data.")] = None,
+    customers: Annotated[int, typer.Option(help="Customers in the sample shop.")] = 2_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+) -> None:
+    """The whole flow on built-in sample data: a synthetic shop log with planted customer types."""
+    from segwise import service
+
+    path, result = service.run_demo(folder, customers=customers, seed=seed)
+    render_rfm(result.summary())
+    typer.echo(f"\nSample log: {path}\nTry: segwise rfm {path} --out rfm.csv")

@@ -1,0 +1,120 @@
+"""The ``segment`` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from segwise.cli.app import app, errors_exit_2
+from segwise.cli.render import render_segments
+from segwise.errors import InputError
+
+
+@app.command()
+@errors_exit_2
+def segment(
+    input: Annotated[Path, typer.Argument(help="Transaction log or customer table.")],
+    kind: Annotated[str, typer.Option(help="auto, transactions or customers.")] = "auto",
+    features: Annotated[str | None, typer.Option(help="Comma-separated columns to use.")] = None,
+    k: Annotated[str, typer.Option("--k", help="auto, or a number of segments.")] = "auto",
+    k_max: Annotated[int, typer.Option(help="Largest k tried by --k auto.")] = 10,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same segments).")] = 0,
+    out: Annotated[
+        Path | None, typer.Option(help="One row per customer (.csv .parquet .xlsx).")
+    ] = None,
+    report: Annotated[Path | None, typer.Option(help="Self-contained HTML report.")] = None,
+    model: Annotated[
+        Path | None, typer.Option(help="Save the run with a segment classifier (.skops).")
+    ] = None,
+    rules: Annotated[Path | None, typer.Option(help="Your recommendation rules (.csv).")] = None,
+    customer: Annotated[str | None, typer.Option(help="Customer id column of a log.")] = None,
+    date: Annotated[str | None, typer.Option(help="Date column of a log.")] = None,
+    invoice: Annotated[str | None, typer.Option(help="Invoice column of a log.")] = None,
+    amount: Annotated[str | None, typer.Option(help="Line total column of a log.")] = None,
+    quantity: Annotated[str | None, typer.Option(help="Quantity column of a log.")] = None,
+    price: Annotated[str | None, typer.Option(help="Unit price column of a log.")] = None,
+    date_format: Annotated[str | None, typer.Option(help="strptime format of the dates.")] = None,
+    engine: Annotated[str, typer.Option(help="local (DuckDB).")] = "local",
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress on stderr.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Segments with names and advice; k chosen automatically and explained.
+
+    Transaction logs are turned into RFM features first; customer tables are clustered as
+    given. Example: segwise segment online_retail.csv --out segments.csv --report r.html
+    """
+    from segwise import service
+    from segwise.io.writers import check_output_path, write_frame
+
+    for path in (out, report):
+        if path is not None and path != report:
+            check_output_path(path)
+    if report is not None and report.suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"--report '{report.name}' must end in .html", hint="e.g. --report r.html")
+    if kind not in ("auto", "transactions", "customers"):
+        raise InputError(f"--kind '{kind}' is unknown", hint="use auto, transactions or customers")
+    options = service.SegmentOptions(
+        kind=kind,  # type: ignore[arg-type]
+        features=[f.strip() for f in features.split(",") if f.strip()] if features else None,
+        k=_parse_k(k),
+        k_max=k_max,
+        seed=seed,
+        rules=rules,
+        rfm=service.RfmOptions(
+            columns={
+                "customer": customer,
+                "date": date,
+                "invoice": invoice,
+                "amount": amount,
+                "quantity": quantity,
+                "price": price,
+            },
+            date_format=date_format,
+        ),
+    )
+    with progress(quiet) as step:
+        result = service.segment(input, options, engine=engine, progress=step)
+        if out is not None:
+            step(f"writing {out.name}")
+            write_frame(result.assignments(), out)
+        if model is not None:
+            step("training the segment classifier")
+            pipeline, evaluation = service.train_segment_model(result, seed=seed)
+            service.save_segment_model(result, pipeline, evaluation, model)
+            result.extra["classifier"] = evaluation.to_dict() | {"model_file": str(model)}
+        if report is not None:
+            from segwise.report.html import write_report
+
+            step(f"writing {report.name}")
+            write_report(result, report)
+    summary = result.summary()
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, default=str))
+    else:
+        render_segments(summary, out, report)
+
+
+def _parse_k(text: str) -> int | Literal["auto"]:
+    if text == "auto":
+        return "auto"
+    if not text.isdigit():
+        raise InputError(f"--k '{text}' is not a number", hint="use --k auto or e.g. --k 4")
+    return int(text)
+
+
+@contextmanager
+def progress(quiet: bool) -> Iterator[Callable[[str], None]]:
+    """A spinner with the current step on stderr, only on a terminal and without --quiet."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda _: None
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status("starting") as status:
+        yield lambda message: status.update(message)

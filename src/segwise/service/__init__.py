@@ -1,0 +1,77 @@
+"""The use cases, one function each; the CLI, the API and the dashboard only call these.
+
+Names load on first use, so ``segwise rfm`` does not pay for scikit-learn at start-up.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from segwise.engines.local import (
+        RfmOptions as RfmOptions,
+    )
+    from segwise.engines.result import (
+        RfmResult as RfmResult,
+    )
+    from segwise.service.predict import (
+        Predictor as Predictor,
+    )
+    from segwise.service.predict import (
+        predict_file as predict_file,
+    )
+    from segwise.service.predict import (
+        save_segment_model as save_segment_model,
+    )
+    from segwise.service.predict import (
+        save_target_model as save_target_model,
+    )
+    from segwise.service.predict import (
+        train_segment_model as train_segment_model,
+    )
+    from segwise.service.predict import (
+        train_target_model as train_target_model,
+    )
+    from segwise.service.rfm import (
+        compute_rfm as compute_rfm,
+    )
+    from segwise.service.rfm import (
+        load_grid as load_grid,
+    )
+    from segwise.service.rfm import (
+        parse_as_of as parse_as_of,
+    )
+    from segwise.service.rfm import (
+        run_demo as run_demo,
+    )
+    from segwise.service.segments import (
+        SegmentOptions as SegmentOptions,
+    )
+    from segwise.service.segments import (
+        segment as segment,
+    )
+
+_HOME = {
+    "RfmOptions": "segwise.engines.local",
+    "RfmResult": "segwise.engines.result",
+    "Predictor": "segwise.service.predict",
+    "predict_file": "segwise.service.predict",
+    "save_segment_model": "segwise.service.predict",
+    "save_target_model": "segwise.service.predict",
+    "train_segment_model": "segwise.service.predict",
+    "train_target_model": "segwise.service.predict",
+    "compute_rfm": "segwise.service.rfm",
+    "load_grid": "segwise.service.rfm",
+    "parse_as_of": "segwise.service.rfm",
+    "run_demo": "segwise.service.rfm",
+    "SegmentOptions": "segwise.service.segments",
+    "segment": "segwise.service.segments",
+}
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'segwise.service' has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOME[name]), name)

@@ -1,0 +1,164 @@
+"""Use cases of prediction: save a run's segment model, train a target model, predict.
+
+A model file holds one pipeline (the run's fitted preprocessing + a classifier) and a
+manifest; ``Predictor`` loads it once and answers single customers from memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from segwise.config import Settings
+from segwise.errors import InputError
+from segwise.predict.explain import explain
+from segwise.predict.inputs import check_rows
+from segwise.store.models import Manifest, data_hash, feature_specs, load_model, save_model
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+    from segwise.predict.classifier import ClassifierReport
+    from segwise.predict.target import TargetReport
+    from segwise.segment.pipeline import Segmentation
+
+REASONS_SHOWN = 3
+
+
+def train_segment_model(seg: Segmentation, *, seed: int = 0) -> tuple[Pipeline, ClassifierReport]:
+    """A classifier that places new customers in the run's segments, honestly evaluated."""
+    from segwise.predict.classifier import train_segment_classifier
+
+    prepare = seg.model.named_steps["prepare"]
+    used = list(seg.prep.used)
+    return train_segment_classifier(seg.features[used], seg.labels, prepare, seed=seed)
+
+
+def save_segment_model(
+    seg: Segmentation, pipeline: Pipeline, report: ClassifierReport, path: str | Path
+) -> Path:
+    """Write the run's model file: preprocessing + classifier, names and advice in the manifest."""
+    used = list(seg.prep.used)
+    centers = seg.model.named_steps["cluster"].cluster_centers_
+    manifest = Manifest(
+        kind="segment",
+        features=feature_specs(pipeline),
+        data_hash=data_hash(seg.features[used]),
+        metrics=report.to_dict(),
+        labels=[int(p.segment) for p in seg.profiles],
+        names=list(seg.names),
+        recommendations=list(seg.recommendations),
+        extra={"input_kind": seg.kind, "centers": np.round(centers, 6).tolist()},
+    )
+    return save_model(path, pipeline, manifest)
+
+
+def train_target_model(
+    path: str | Path, target: str, *, features: list[str] | None = None, seed: int = 0
+) -> tuple[Pipeline, TargetReport, pd.DataFrame]:
+    """A predictor of a business column of a customer table, e.g. 'would recommend' A-D."""
+    from segwise.io.readers import read_table
+    from segwise.predict.target import train_target
+
+    source, frame = read_table(path)
+    if target not in frame.columns:
+        raise InputError(
+            f"--target '{target}' is not a column",
+            file=source.path,
+            hint=f"columns are: {', '.join(frame.columns)}",
+        )
+    pipeline, report = train_target(frame, target, features=features, seed=seed)
+    return pipeline, report, frame
+
+
+def save_target_model(
+    pipeline: Pipeline, report: TargetReport, frame: pd.DataFrame, path: str | Path
+) -> Path:
+    """Write a target model file; the manifest carries the classes and the evaluation."""
+    specs = feature_specs(pipeline)
+    manifest = Manifest(
+        kind="target",
+        features=specs,
+        data_hash=data_hash(frame[list(specs)]),
+        metrics=report.to_dict(),
+        labels=[str(c) for c in pipeline.classes_],
+        names=[str(c) for c in pipeline.classes_],
+        target=report.target,
+    )
+    return save_model(path, pipeline, manifest)
+
+
+@dataclass
+class Predictor:
+    """A loaded model, kept in memory to answer one or many customers fast."""
+
+    pipeline: Any
+    manifest: Manifest
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Predictor:
+        pipeline, manifest = load_model(path)
+        return cls(pipeline, manifest)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.manifest.features)
+
+    def predict(self, rows: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame:
+        """One row per input row: segment, segment_name, probability (segment models) or
+        prediction, probability, reasons (target models). Rows keep their index."""
+        checked = check_rows(rows, self.manifest.features, file=file)
+        self.notes = list(checked.notes)
+        proba = self.pipeline.predict_proba(checked.frame)
+        best = proba.argmax(axis=1)
+        classes = list(self.pipeline.classes_)
+        out = pd.DataFrame(index=rows.index)
+        probability = proba[np.arange(len(best)), best].round(4)
+        if self.manifest.kind == "segment":
+            names = dict(zip(self.manifest.labels, self.manifest.names, strict=True))
+            advice = dict(zip(self.manifest.labels, self.manifest.recommendations, strict=True))
+            segments = [int(classes[i]) for i in best]
+            out["segment"] = segments
+            out["segment_name"] = [names.get(s, str(s)) for s in segments]
+            out["probability"] = probability
+            out["recommendation"] = [advice.get(s, "") for s in segments]
+            return out
+        reasons = explain(self.pipeline, checked.frame, top=REASONS_SHOWN)
+        out["prediction"] = [str(classes[i]) for i in best]
+        out["probability"] = probability
+        out["reasons"] = ["; ".join(r.text for r in row) for row in reasons]
+        return out
+
+
+def predict_file(
+    model: str | Path, path: str | Path, *, settings: Settings | None = None
+) -> tuple[pd.DataFrame, Predictor]:
+    """Predict every customer of a file; a log is turned into RFM first for log-based models."""
+    from segwise.io.readers import read_table
+    from segwise.io.roles import id_column
+
+    predictor = Predictor.load(model)
+    source, frame = read_table(path)
+    needed = set(predictor.columns)
+    if predictor.manifest.extra.get("input_kind") == "transactions" and not needed <= set(
+        frame.columns
+    ):
+        from segwise.service.rfm import compute_rfm
+
+        frame = compute_rfm(path, settings=settings).to_pandas().set_index("customer_id")
+    else:
+        ident = id_column(list(frame.columns), source.sample)
+        if ident is not None and ident not in needed and frame[ident].is_unique:
+            frame = frame.set_index(ident)
+        else:
+            frame.index = pd.Index([str(i) for i in range(1, len(frame) + 1)])
+    result = predictor.predict(frame, file=str(source.path))
+    if predictor.manifest.kind == "segment":
+        result = result.drop(columns="recommendation")
+    result.insert(0, "customer_id", frame.index.astype(str))
+    return result.reset_index(drop=True), predictor

@@ -1,0 +1,62 @@
+"""Use cases on transaction logs: RFM, and the demo."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from segwise.config import Settings, get_settings
+from segwise.engines.local import RfmOptions
+from segwise.engines.result import RfmResult
+from segwise.errors import InputError
+from segwise.features.rfm import DEFAULT_GRID, SegmentGrid, check_bins
+from segwise.io.grid import read_grid
+
+
+def compute_rfm(
+    path: str | Path,
+    options: RfmOptions | None = None,
+    *,
+    engine: str = "local",
+    settings: Settings | None = None,
+) -> RfmResult:
+    """RFM per customer from a transaction log file (CSV/TSV/XLSX/Parquet)."""
+    options = options or RfmOptions()
+    check_bins(options.bins)
+    settings = settings or get_settings()
+    if engine != "local":
+        raise InputError(f"unknown engine '{engine}'", hint="use --engine local")
+    from segwise.engines import local
+
+    return local.compute_rfm(path, options, settings)
+
+
+def load_grid(path: str | Path | None) -> SegmentGrid:
+    """The segment grid of a file (``--segments``), or the standard grid."""
+    if path is None:
+        return DEFAULT_GRID
+    return SegmentGrid.from_mapping(read_grid(path), source=Path(path).name)
+
+
+def parse_as_of(text: str | None) -> date | None:
+    """``--as-of YYYY-MM-DD`` as a date (None keeps the default: the day after the last line)."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--as-of '{text}' is not a date", hint="use YYYY-MM-DD") from None
+
+
+def run_demo(
+    folder: str | Path | None = None, *, customers: int = 2_000, seed: int = 7
+) -> tuple[Path, RfmResult]:
+    """Write a seeded synthetic shop log (planted customer types) and compute its RFM."""
+    from segwise.demo import generate_log, write_log
+
+    settings = get_settings()
+    folder = Path(folder) if folder else settings.home / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    log = generate_log(customers, seed=seed)
+    path = write_log(log.lines, folder / "shop_log.csv", style="uk")
+    return path, compute_rfm(path, settings=settings)
