@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from segwise.cli.app import app, errors_exit_2
-from segwise.cli.render import render_rfm
+from segwise.cli.render import render_rfm, render_segments
 
 
 @app.command()
@@ -78,9 +78,26 @@ def demo(
     customers: Annotated[int, typer.Option(help="Customers in the sample shop.")] = 2_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
 ) -> None:
-    """The whole flow on built-in sample data: a synthetic shop log with planted customer types."""
-    from segwise import service
+    """The whole flow on built-in sample data: a synthetic shop log with planted customer types.
 
-    path, result = service.run_demo(folder, customers=customers, seed=seed)
-    render_rfm(result.summary())
-    typer.echo(f"\nSample log: {path}\nTry: segwise rfm {path} --out rfm.csv")
+    Writes the log, its RFM and segments, an HTML report and a model file, and shows them.
+    """
+    from segwise import service
+    from segwise.cli.segments import progress
+    from segwise.report.html import write_report
+
+    with progress(quiet=False) as step:
+        run = service.run_demo(folder, customers=customers, seed=seed, progress=step)
+        step("writing the report")
+        report = write_report(
+            run.segmentation, run.log.parent / "report.html", title="Sample shop: customer segments"
+        )
+    render_rfm(run.rfm.summary())
+    typer.echo("")
+    render_segments(run.segmentation.summary(), run.segments, report)
+    typer.echo(
+        f"\nSample log: {run.log}\nModel: {run.model}\n"
+        f"Try: segwise rfm {run.log} --out rfm.csv\n"
+        f"     segwise predict {run.model} {run.log} --out placed.csv\n"
+        f"Open the report in a browser: {report}"
+    )

@@ -15,6 +15,12 @@ if TYPE_CHECKING:
     from segwise.engines.result import (
         RfmResult as RfmResult,
     )
+    from segwise.service.demo import (
+        DemoRun as DemoRun,
+    )
+    from segwise.service.demo import (
+        run_demo as run_demo,
+    )
     from segwise.service.predict import (
         Predictor as Predictor,
     )
@@ -42,9 +48,6 @@ if TYPE_CHECKING:
     from segwise.service.rfm import (
         parse_as_of as parse_as_of,
     )
-    from segwise.service.rfm import (
-        run_demo as run_demo,
-    )
     from segwise.service.segments import (
         SegmentOptions as SegmentOptions,
     )
@@ -64,7 +67,8 @@ _HOME = {
     "compute_rfm": "segwise.service.rfm",
     "load_grid": "segwise.service.rfm",
     "parse_as_of": "segwise.service.rfm",
-    "run_demo": "segwise.service.rfm",
+    "run_demo": "segwise.service.demo",
+    "DemoRun": "segwise.service.demo",
     "SegmentOptions": "segwise.service.segments",
     "segment": "segwise.service.segments",
 }

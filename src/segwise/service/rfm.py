@@ -1,4 +1,4 @@
-"""Use cases on transaction logs: RFM, and the demo."""
+"""Use case on transaction logs: RFM per customer."""
 
 from __future__ import annotations
 
@@ -46,17 +46,3 @@ def parse_as_of(text: str | None) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise InputError(f"--as-of '{text}' is not a date", hint="use YYYY-MM-DD") from None
-
-
-def run_demo(
-    folder: str | Path | None = None, *, customers: int = 2_000, seed: int = 7
-) -> tuple[Path, RfmResult]:
-    """Write a seeded synthetic shop log (planted customer types) and compute its RFM."""
-    from segwise.demo import generate_log, write_log
-
-    settings = get_settings()
-    folder = Path(folder) if folder else settings.home / "demo"
-    folder.mkdir(parents=True, exist_ok=True)
-    log = generate_log(customers, seed=seed)
-    path = write_log(log.lines, folder / "shop_log.csv", style="uk")
-    return path, compute_rfm(path, settings=settings)
