@@ -12,7 +12,7 @@ def test_demo_writes_log_segments_model_and_report(cli, tmp_path):
     assert result.exit_code == 0, result.stderr
     for name in ("shop_log.csv", "segments.csv", "model.skops", "report.html"):
         assert (tmp_path / name).stat().st_size > 0, name
-    assert "RFM segments as of 2011-12-10" in " ".join(result.stdout.split())
+    assert "RFM segments as of 2011-12-" in result.stdout
     assert len(pd.read_csv(tmp_path / "segments.csv")) == 600
 
 
