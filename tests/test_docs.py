@@ -56,3 +56,21 @@ def test_every_command_and_flag_is_documented(name):
 @pytest.mark.parametrize("field", sorted(Settings.model_fields))
 def test_every_setting_is_documented(field):
     assert f"SEGWISE_{field.upper()}" in CLI_DOC
+
+
+def test_readme_segment_example_prints_what_the_readme_shows(cli, tmp_path, monkeypatch):
+    block = re.search(
+        r"```console\n\$ (segwise segment sample/shop_log.csv.*?)\n(.*?)```", README, re.S
+    )
+    assert block, "the segmentation example is missing from README.md"
+    command, shown = block.group(1), block.group(2)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "100")
+    assert cli("demo", "--folder", "sample").exit_code == 0
+    result = cli(*command.split()[1:])
+    assert result.exit_code == 0, result.stderr
+    assert [line.rstrip() for line in result.stdout.splitlines()] == [
+        line.rstrip() for line in shown.strip("\n").splitlines()
+    ]
+    for name in ("segments.csv", "report.html", "model.skops"):
+        assert (tmp_path / name).exists()
