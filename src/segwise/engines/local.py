@@ -23,6 +23,7 @@ from segwise.io.validate import (
     REASONS,
     LineRules,
     classified_sql,
+    customer_text_expr,
     date_expr,
     detect_decimal_comma,
     detect_float_ids,
@@ -63,11 +64,14 @@ def compute_rfm(path: str | Path, options: RfmOptions, settings: Settings) -> Rf
         types = {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE src").fetchall()}
         rules = _line_rules(con, source, mapping, types, options)
         as_of_text = options.as_of.isoformat() if options.as_of else None
+        classified = classified_sql(rules, as_of_text)
         con.execute(
             "CREATE TEMP TABLE customer_lines AS "
-            + customer_lines_sql(f"({classified_sql(rules, as_of_text)}) AS lines")
+            + customer_lines_sql(
+                f"({classified}) AS lines", customer_text=customer_text_expr(rules)
+            )
         )
-        report, last_day = _report(con, source, rules, settings.max_bad_share)
+        report, last_day = _report(con, source, rules, classified, settings.max_bad_share)
         as_of = options.as_of or last_day + timedelta(days=1)
         con.execute(
             "CREATE TEMP TABLE rfm AS "
@@ -168,11 +172,15 @@ def _detect_date_format(
 
 
 def _report(
-    con: duckdb.DuckDBPyConnection, source: Source, rules: LineRules, max_bad: float
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    rules: LineRules,
+    classified: str,
+    max_bad: float,
 ) -> tuple[CleaningReport, date]:
     rows = con.execute(
         "SELECT reason, sum(lines), sum(returns) FILTER (WHERE frequency > 0), max(last_day), "
-        "min(first_row), "
+        "NULL, "
         "count(*) FILTER (WHERE reason IS NULL AND frequency = 0), "
         "sum(lines) FILTER (WHERE reason IS NULL AND frequency = 0) "
         "FROM customer_lines GROUP BY reason"
@@ -181,7 +189,7 @@ def _report(
     total = sum(int(r[1]) for r in rows)
     for reason in ("unparseable_date", "unparseable_amount"):
         if reason in by_reason and by_reason[reason][1] > max_bad * total:
-            _raise_bad_values(con, source, rules, reason, by_reason[reason], total)
+            _raise_bad_values(con, source, rules, classified, reason, by_reason[reason], total)
     kept = by_reason.get(None)
     if kept is None:
         raise InputError(
@@ -208,12 +216,14 @@ def _raise_bad_values(
     con: duckdb.DuckDBPyConnection,
     source: Source,
     rules: LineRules,
+    classified: str,
     reason: str,
     row: tuple[Any, ...],
     total: int,
 ) -> None:
-    """Stop with the first offending row, its column and its value."""
-    first_row, m = int(row[4]), rules.mapping
+    """Stop with the first offending row, its column and value (an extra pass, on error only)."""
+    first = con.execute(f"SELECT min(_row) FROM ({classified}) WHERE reason = ?", [reason])
+    first_row, m = int((first.fetchone() or (0,))[0]), rules.mapping
     if reason == "unparseable_date":
         assert m.date is not None and rules.date_format is not None
         checks = [(m.date, date_expr(rules))]

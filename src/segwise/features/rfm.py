@@ -120,23 +120,29 @@ def check_bins(bins: int) -> int:
     return bins
 
 
-def customer_lines_sql(classified: str, dialect: Dialect = DUCKDB) -> str:
+def customer_lines_sql(
+    classified: str, *, customer_text: str = "customer_id", dialect: Dialect = DUCKDB
+) -> str:
     """Aggregate classified lines in one pass: one row per kept customer, one per drop reason.
 
-    ``classified`` is a relation with _row, customer_id, day, invoice, value, is_return, reason.
-    Purchases are distinct invoices; without an invoice, distinct days.
+    ``classified`` is a relation with customer_id (the grouping key), day, invoice, value,
+    is_return, reason; ``customer_text`` turns a key into the id text after grouping.
+    Purchases are distinct invoices; lines without an invoice count one per distinct day.
     """
-    key = f"coalesce(invoice, CAST(day AS {dialect.text}))"
-    return f"""SELECT CASE WHEN reason IS NULL THEN customer_id END AS customer_id, reason,
-       count(*) AS lines,
-       sum(CASE WHEN is_return THEN 1 ELSE 0 END) AS returns,
-       max(day) AS last_day,
-       max(CASE WHEN NOT is_return THEN day END) AS last_purchase,
-       count(DISTINCT CASE WHEN NOT is_return THEN {key} END) AS frequency,
-       sum(value) AS spend,
-       min(_row) AS first_row
-FROM {classified}
-GROUP BY 1, 2"""
+    key = f"coalesce(invoice, chr(0) || CAST(day AS {dialect.text}))"  # chr(0): never an invoice
+    return f"""SELECT {customer_text} AS customer_id, reason, lines, returns, last_day,
+       last_purchase, frequency, spend
+FROM (
+  SELECT CASE WHEN reason IS NULL THEN customer_id END AS customer_id, reason,
+         count(*) AS lines,
+         sum(CASE WHEN is_return THEN 1 ELSE 0 END) AS returns,
+         max(day) AS last_day,
+         max(CASE WHEN NOT is_return THEN day END) AS last_purchase,
+         count(DISTINCT CASE WHEN NOT is_return THEN {key} END) AS frequency,
+         sum(value) AS spend
+  FROM {classified}
+  GROUP BY 1, 2
+) AS grouped"""
 
 
 def rfm_sql(

@@ -64,24 +64,38 @@ def detect_float_ids(values: Sequence[object]) -> bool:
     return any(re.fullmatch(r"\d+\.0+", str(v).strip()) for v in values if v is not None)
 
 
-def customer_expr(rules: LineRules) -> str:
-    """SQL for the customer id as clean text, or NULL for a missing id."""
+def customer_key_expr(rules: LineRules) -> str:
+    """SQL for the value lines are grouped by: the id as stored (NULL when missing).
+
+    Numeric ids stay numbers (grouping numbers is cheaper than text); text ids are trimmed,
+    lose a float ``.0`` and map null tokens to NULL, so that one customer is one key.
+    """
     col = rules.mapping.customer
     assert col is not None
     kind = rules.types.get(col, "VARCHAR").upper()
     c = ident(col)
-    if kind in ("DOUBLE", "FLOAT", "REAL") or kind.startswith("DECIMAL"):
-        return (
-            f"CASE WHEN isnan({c}) THEN NULL WHEN {c} = floor({c}) "
-            f"THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END"
-        )
+    if kind in ("DOUBLE", "FLOAT", "REAL"):
+        return f"CASE WHEN isnan({c}) THEN NULL ELSE {c} END"
     if kind != "VARCHAR":
-        return f"CAST({c} AS VARCHAR)"
+        return c
     text = f"trim({c})"
     if rules.float_ids:
         text = f"regexp_replace({text}, '^([0-9]+)\\.0+$', '\\1')"
     nulls = ", ".join(literal(t) for t in _NULL_TOKENS)
     return f"CASE WHEN lower(trim({c})) IN ({nulls}) THEN NULL ELSE {text} END"
+
+
+def customer_text_expr(rules: LineRules, key: str = "customer_id") -> str:
+    """SQL turning a grouped key into the customer id text (``17850.0`` -> ``17850``)."""
+    col = rules.mapping.customer
+    assert col is not None
+    kind = rules.types.get(col, "VARCHAR").upper()
+    if kind in ("DOUBLE", "FLOAT", "REAL") or kind.startswith("DECIMAL"):
+        return (
+            f"CASE WHEN {key} = floor({key}) THEN CAST(CAST({key} AS BIGINT) AS VARCHAR) "
+            f"ELSE CAST({key} AS VARCHAR) END"
+        )
+    return key if kind == "VARCHAR" else f"CAST({key} AS VARCHAR)"
 
 
 def number_expr(rules: LineRules, col: str) -> str:
@@ -127,7 +141,7 @@ def classified_sql(rules: LineRules, as_of: str | None, relation: str = "src") -
     if m.product:
         codes = ", ".join(literal(code) for code in sorted(NON_PRODUCT_CODES))
         adjustments.append(f"upper(trim(CAST({ident(m.product)} AS VARCHAR))) IN ({codes})")
-    if m.description:
+    if m.description and not m.product:
         adjustments.append(
             f"lower(CAST({ident(m.description)} AS VARCHAR)) LIKE 'adjust bad debt%'"
         )
@@ -150,14 +164,16 @@ def classified_sql(rules: LineRules, as_of: str | None, relation: str = "src") -
     cases = " ".join(f"WHEN {cond} THEN '{name}'" for cond, name in reasons)
     invoice = f"NULLIF(trim(CAST({ident(m.invoice)} AS VARCHAR)), '')" if m.invoice else "NULL"
     assert m.date is not None
+    date_kind = rules.types.get(m.date, "VARCHAR").upper()
+    date_missing = _blank(m.date) if date_kind == "VARCHAR" else f"{ident(m.date)} IS NULL"
     return f"""SELECT _row, customer_id, day, invoice, value,
        coalesce({" OR ".join(returns)}, false) AS is_return,
        CASE {cases} ELSE NULL END AS reason
 FROM (
   SELECT _row,
-         {customer_expr(rules)} AS customer_id,
+         {customer_key_expr(rules)} AS customer_id,
          {date_expr(rules)} AS day,
-         {_blank(m.date)} AS date_missing,
+         {date_missing} AS date_missing,
          {invoice} AS invoice,
          {qty} AS quantity,
          {value} AS value,
