@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from segwise.errors import InputError
-from segwise.features.ordinal import match_binary, match_ordinal, normalize_label
+from segwise.features.ordinal import LevelMap, match_binary, match_ordinal, normalize_label
 
 __all__ = ["CheckedRows", "check_rows"]
 
@@ -65,7 +66,10 @@ def check_rows(
             column=absent[0] if len(absent) == 1 else None,
             hint=f"send the columns {_listed(list(features), 12)} (values may be blank)",
         )
-    duplicated = [name for name in features if list(frame.columns).count(name) > 1]
+    duplicated = []
+    if not frame.columns.is_unique:  # counted only then: once per feature is slow on wide tables
+        columns = list(frame.columns)
+        duplicated = [name for name in features if columns.count(name) > 1]
     if duplicated:
         raise InputError("column appears more than once", file=file, column=duplicated[0])
     if frame.empty:
@@ -76,17 +80,16 @@ def check_rows(
         notes.append(
             f"ignored {_plural(len(extra), 'column')} the model does not use: " + _listed(extra, 8)
         )
-    out: dict[str, pd.Series] = {}
+    out: dict[str, FloatArray | pd.Series] = {}  # float64 arrays; answers as object Series
     unseen: dict[str, int] = {}
     blanks: dict[str, int] = {}
     for name, spec in features.items():
         column = frame[name]
         kind = spec.get("kind")
         if kind == "number":
-            values = _numbers(column, name, spec, file, notes)
-            out[name] = pd.Series(values, index=frame.index, dtype=np.float64)
+            out[name] = _numbers(column, name, spec, file, notes)
         elif kind == "binary":
-            out[name] = pd.Series(_yes_no(column, name, file), index=frame.index)
+            out[name] = _yes_no(column, name, file)
         elif kind in ("ordinal", "category"):
             out[name], count, example = _answers(column, kind, spec.get("levels") or ())
             if count:
@@ -98,7 +101,7 @@ def check_rows(
                 )
         else:
             raise ValueError(f"feature '{name}' has unknown kind {kind!r}")
-        n_blank = int(out[name].isna().sum())
+        n_blank = int(pd.isna(np.asarray(out[name])).sum())
         if n_blank:
             blanks[name] = n_blank
     if blanks:
@@ -195,9 +198,7 @@ def _yes_no(column: pd.Series, name: str, file: str | None) -> FloatArray:
 
 def _answers(column: pd.Series, kind: str, levels: Any) -> tuple[pd.Series, int, str]:
     """Answers as text (blank -> NaN), with the count and an example of unseen ones."""
-    shown = [str(level) for level in levels]
-    scale = match_ordinal(shown) if kind == "ordinal" else None
-    known = {normalize_label(level) for level in shown}
+    scale, known = _known_answers(kind, tuple(str(level) for level in levels))
     codes, distinct = _distinct(column)
     labels = [_text(value) for value in distinct]
     sizes = np.bincount(codes[codes >= 0], minlength=len(labels))
@@ -210,6 +211,17 @@ def _answers(column: pd.Series, kind: str, levels: Any) -> tuple[pd.Series, int,
             example = example or label
     table = np.array([*labels, np.nan], dtype=object)
     return pd.Series(table[codes], index=column.index, dtype=object), count, example
+
+
+@lru_cache(maxsize=256)
+def _known_answers(kind: str, levels: tuple[str, ...]) -> tuple[LevelMap | None, frozenset[str]]:
+    """The scale of an ordered column's trained levels and their normalised spellings.
+
+    Worked out once per model column rather than per call: one customer at a time would
+    otherwise match the scale again each time.
+    """
+    scale = match_ordinal(list(levels)) if kind == "ordinal" else None
+    return scale, frozenset(normalize_label(level) for level in levels)
 
 
 def _distinct(column: pd.Series) -> tuple[npt.NDArray[np.intp], list[Any]]:
