@@ -41,6 +41,25 @@ def errors_exit_2(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def column_flags(
+    customer: str | None,
+    date: str | None,
+    invoice: str | None,
+    amount: str | None,
+    quantity: str | None,
+    price: str | None,
+) -> dict[str, str | None]:
+    """The column-role flags of a log command, as the service takes them."""
+    return {
+        "customer": customer,
+        "date": date,
+        "invoice": invoice,
+        "amount": amount,
+        "quantity": quantity,
+        "price": price,
+    }
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"segwise {__version__}")

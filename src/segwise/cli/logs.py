@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from segwise.cli.app import app, errors_exit_2
+from segwise.cli.app import app, column_flags, errors_exit_2
 from segwise.cli.render import render_rfm, render_segments
 
 
@@ -48,14 +48,7 @@ def rfm(
     if out is not None:
         check_output_path(out)
     options = service.RfmOptions(
-        columns={
-            "customer": customer,
-            "date": date,
-            "invoice": invoice,
-            "amount": amount,
-            "quantity": quantity,
-            "price": price,
-        },
+        columns=column_flags(customer, date, invoice, amount, quantity, price),
         date_format=date_format,
         as_of=service.parse_as_of(as_of),
         bins=bins,

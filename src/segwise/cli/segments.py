@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from segwise.cli.app import app, errors_exit_2
+from segwise.cli.app import app, column_flags, errors_exit_2
 from segwise.cli.render import render_segments
 from segwise.errors import InputError
 
@@ -67,14 +67,7 @@ def segment(
         seed=seed,
         rules=rules,
         rfm=service.RfmOptions(
-            columns={
-                "customer": customer,
-                "date": date,
-                "invoice": invoice,
-                "amount": amount,
-                "quantity": quantity,
-                "price": price,
-            },
+            columns=column_flags(customer, date, invoice, amount, quantity, price),
             date_format=date_format,
         ),
     )

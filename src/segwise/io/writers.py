@@ -7,12 +7,11 @@ carriage return) get a leading apostrophe in CSV and XLSX.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from segwise.errors import InputError
+from segwise.io.atomic import atomic_path
 from segwise.io.sql import ident, literal
 
 if TYPE_CHECKING:
@@ -46,30 +45,17 @@ def write_relation(con: duckdb.DuckDBPyConnection, table: str, path: str | Path)
     """Write the DuckDB table or view ``table`` to ``path``, chosen by extension."""
     path = check_output_path(path)
     suffix = path.suffix.lower()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(path) as tmp:
         if suffix == ".parquet":
-            con.execute(f"COPY (SELECT * FROM {table}) TO {literal(tmp_name)} (FORMAT parquet)")
+            con.execute(f"COPY (SELECT * FROM {table}) TO {literal(str(tmp))} (FORMAT parquet)")
         elif suffix == ".csv":
             con.execute(
-                f"COPY (SELECT {_safe_select(con, table)} FROM {table}) TO {literal(tmp_name)} "
+                f"COPY (SELECT {_safe_select(con, table)} FROM {table}) TO {literal(str(tmp))} "
                 "(FORMAT csv, HEADER true)"
             )
         else:
             _write_xlsx(con, table, tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; use the usual mode
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _safe_select(con: duckdb.DuckDBPyConnection, table: str) -> str:

@@ -8,8 +8,6 @@ autoescape in the page and by ``charts.label`` inside the charts.
 from __future__ import annotations
 
 import math
-import os
-import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from segwise import __version__
-from segwise.errors import InputError
+from segwise.io.atomic import atomic_path
 from segwise.io.validate import REASONS
 from segwise.report import charts
 from segwise.report.charts import format_number
@@ -140,22 +138,10 @@ def render_report(seg: Segmentation, *, title: str = "Customer segments") -> str
 
 def write_report(seg: Segmentation, path: str | Path, *, title: str = "Customer segments") -> Path:
     """Render the report and write it atomically (temp file in the same folder, then rename)."""
-    path = Path(path)
-    if not path.parent.exists():
-        raise InputError(f"folder '{path.parent}' does not exist", hint="create it first")
     text = render_report(seg, title=title)
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    # os.open applies the umask (mkstemp would leave the report readable by its owner only)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+    return Path(path)
 
 
 def sections_for(seg: Segmentation) -> list[tuple[str, str]]:

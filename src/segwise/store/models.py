@@ -14,9 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import re
-import secrets
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -36,6 +34,7 @@ from sklearn.tree._tree import Tree
 import segwise
 from segwise.errors import InputError
 from segwise.features.prepare import Preprocessor
+from segwise.io.atomic import atomic_path
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "TRUSTED_TYPES", "Manifest", "ModelKind", "data_hash"]
 __all__ += ["feature_specs", "load_model", "save_model"]
@@ -155,8 +154,6 @@ def save_model(path: str | Path, estimator: Any, manifest: Manifest) -> Path:
     ``load_model`` would refuse the file.
     """
     path = Path(path)
-    if not path.parent.is_dir():
-        raise InputError(f"folder '{path.parent}' does not exist", hint="create it first")
     model = sio.dumps(estimator)
     refused = [name for name in sio.get_untrusted_types(data=model) if name not in TRUSTED_TYPES]
     if refused:
@@ -165,18 +162,9 @@ def save_model(path: str | Path, estimator: Any, manifest: Manifest) -> Path:
             "review them and add them to segwise.store.models.TRUSTED_TYPES"
         )
     text = json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-                archive.writestr(MANIFEST_NAME, text)
-                archive.writestr(MODEL_NAME, model)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(MANIFEST_NAME, text)
+        archive.writestr(MODEL_NAME, model)
     return path
 
 
