@@ -178,18 +178,21 @@ def _report(
     classified: str,
     max_bad: float,
 ) -> tuple[CleaningReport, date]:
-    rows = con.execute(
-        "SELECT reason, sum(lines), sum(returns) FILTER (WHERE frequency > 0), max(last_day), "
-        "NULL, "
-        "count(*) FILTER (WHERE reason IS NULL AND frequency = 0), "
-        "sum(lines) FILTER (WHERE reason IS NULL AND frequency = 0) "
+    """Count lines by reason from the per-customer groups; stop on too many unreadable values."""
+    cursor = con.execute(
+        "SELECT reason, sum(lines) AS lines, "
+        "sum(returns) FILTER (WHERE frequency > 0) AS returns, max(last_day) AS last_day, "
+        "count(*) FILTER (WHERE reason IS NULL AND frequency = 0) AS idle_customers, "
+        "sum(lines) FILTER (WHERE reason IS NULL AND frequency = 0) AS idle_lines "
         "FROM customer_lines GROUP BY reason"
-    ).fetchall()
-    by_reason = {r[0]: r for r in rows}
-    total = sum(int(r[1]) for r in rows)
+    )
+    names = [d[0] for d in cursor.description]
+    by_reason = {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+    total = sum(int(r["lines"]) for r in by_reason.values())
     for reason in ("unparseable_date", "unparseable_amount"):
-        if reason in by_reason and by_reason[reason][1] > max_bad * total:
-            _raise_bad_values(con, source, rules, classified, reason, by_reason[reason], total)
+        bad = int(by_reason.get(reason, {}).get("lines") or 0)
+        if bad > max_bad * total:
+            _raise_bad_values(con, source, rules, classified, reason, bad, total)
     kept = by_reason.get(None)
     if kept is None:
         raise InputError(
@@ -197,19 +200,17 @@ def _report(
             file=source.path,
             hint="check the customer column (--customer) and the adjustments in the file",
         )
-    no_purchase_lines = int(kept[6] or 0)
-    counts = {r: int(row[1]) for r, row in by_reason.items() if r is not None}
-    counts["no_purchase"] = no_purchase_lines
-    dropped = {r: counts[r] for r in REASONS if counts.get(r)}
-    last_days = [r[3] for r in rows if r[3] is not None]
+    idle_lines = int(kept["idle_lines"] or 0)
+    counts = {r: int(row["lines"]) for r, row in by_reason.items() if r is not None}
+    counts["no_purchase"] = idle_lines
     report = CleaningReport(
         lines=total,
-        kept_lines=int(kept[1]) - no_purchase_lines,
-        dropped=dropped,
-        returns=int(kept[2] or 0),
-        customers_without_purchase=int(kept[5] or 0),
+        kept_lines=int(kept["lines"]) - idle_lines,
+        dropped={r: counts[r] for r in REASONS if counts.get(r)},
+        returns=int(kept["returns"] or 0),
+        customers_without_purchase=int(kept["idle_customers"] or 0),
     )
-    return report, max(last_days)
+    return report, max(r["last_day"] for r in by_reason.values() if r["last_day"] is not None)
 
 
 def _raise_bad_values(
@@ -218,7 +219,7 @@ def _raise_bad_values(
     rules: LineRules,
     classified: str,
     reason: str,
-    row: tuple[Any, ...],
+    bad: int,
     total: int,
 ) -> None:
     """Stop with the first offending row, its column and value (an extra pass, on error only)."""
@@ -247,7 +248,7 @@ def _raise_bad_values(
             column, value = col, raw
             break
     raise InputError(
-        f"{int(row[1]):,} of {total:,} lines have {what} that cannot be read, first '{value}'",
+        f"{bad:,} of {total:,} lines have {what} that cannot be read, first '{value}'",
         file=source.path,
         row=first_row,
         column=column,
