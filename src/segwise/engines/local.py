@@ -144,8 +144,7 @@ def _line_rules(
         decimal_comma=frozenset(
             c
             for c in numeric
-            if types[c] == "VARCHAR"
-            and detect_decimal_comma(source.sample[c], source._csv_options.get("delim"))
+            if types[c] == "VARCHAR" and detect_decimal_comma(source.sample[c], source.separator)
         ),
         float_ids=detect_float_ids(source.sample[mapping.customer]),
     )

@@ -42,6 +42,11 @@ class Source:
     _csv_options: dict[str, str] = field(default_factory=dict, repr=False)
     _temp: Path | None = field(default=None, repr=False)
 
+    @property
+    def separator(self) -> str | None:
+        """The field separator of a delimited text file (None for XLSX and Parquet)."""
+        return self._csv_options.get("delim")
+
     def close(self) -> None:
         """Remove the UTF-8 copy made of a cp1252 file, if any."""
         if self._temp is not None:
