@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,6 +27,17 @@ class Settings(BaseSettings):
         default=None, description="Memory cap for the DuckDB engine, e.g. '4GB' (default: 80% RAM)."
     )
     threads: int | None = Field(default=None, description="Worker threads (default: all cores).")
+    pseudonymise: bool = Field(
+        default=False,
+        description="Replace customer ids with a keyed HMAC before anything is stored or exported.",
+    )
+    pseudonymise_key: SecretStr | None = Field(
+        default=None,
+        description="Secret key of the customer-id HMAC (kept in settings, never in the catalog).",
+    )
+    max_upload_mb: int = Field(
+        default=200, ge=1, description="Largest file the API and the dashboard accept, in MB."
+    )
     max_bad_share: float = Field(
         default=0.01,
         ge=0.0,

@@ -19,7 +19,9 @@ from segwise.errors import InputError
 @app.command()
 @errors_exit_2
 def segment(
-    input: Annotated[Path, typer.Argument(help="Transaction log or customer table.")],
+    input: Annotated[
+        str, typer.Argument(help="Transaction log or customer table, or a stored dataset id.")
+    ],
     kind: Annotated[str, typer.Option(help="auto, transactions or customers.")] = "auto",
     features: Annotated[str | None, typer.Option(help="Comma-separated columns to use.")] = None,
     k: Annotated[str, typer.Option("--k", help="auto, or a number of segments.")] = "auto",
@@ -30,8 +32,20 @@ def segment(
     ] = None,
     report: Annotated[Path | None, typer.Option(help="Self-contained HTML report.")] = None,
     model: Annotated[
-        Path | None, typer.Option(help="Save the run with a segment classifier (.skops).")
+        Path | None, typer.Option(help="Copy the run's model (preprocessing + classifier).")
     ] = None,
+    like: Annotated[
+        str | None, typer.Option(help="Assign with an earlier run's segments (its run id).")
+    ] = None,
+    match: Annotated[
+        str | None, typer.Option(help="Refit, then number segments after an earlier run's.")
+    ] = None,
+    classifier: Annotated[
+        bool, typer.Option(help="Train the run's segment classifier (for predict).")
+    ] = True,
+    pseudonymise: Annotated[
+        bool, typer.Option("--pseudonymise", help="Store and export keyed hashes of ids.")
+    ] = False,
     rules: Annotated[Path | None, typer.Option(help="Your recommendation rules (.csv).")] = None,
     customer: Annotated[str | None, typer.Option(help="Customer id column of a log.")] = None,
     date: Annotated[str | None, typer.Option(help="Date column of a log.")] = None,
@@ -71,16 +85,32 @@ def segment(
             date_format=date_format,
         ),
     )
+    if model is not None:
+        if not model.parent.is_dir():
+            raise InputError(f"folder '{model.parent}' does not exist", hint="create it first")
+        if not classifier:
+            raise InputError("--model needs the run's classifier", hint="drop --no-classifier")
+    if like and match:
+        raise InputError("--like and --match exclude each other", hint="choose one")
     with progress(quiet) as step:
-        result = service.segment(input, options, engine=engine, progress=step)
+        run, result = service.run_segment(
+            input,
+            options,
+            engine=engine,
+            like=like,
+            match=match,
+            classifier=classifier,
+            pseudonymise=pseudonymise or None,
+            progress=step,
+        )
         if out is not None:
             step(f"writing {out.name}")
             write_frame(result.assignments(), out)
         if model is not None:
-            step("training the segment classifier")
-            pipeline, evaluation = service.train_segment_model(result, seed=seed)
-            service.save_segment_model(result, pipeline, evaluation, model)
-            result.extra["classifier"] = evaluation.to_dict() | {"model_file": str(model)}
+            service.copy_run_model(run.id, model)
+            result.extra["classifier"] = result.extra.get("classifier", {}) | {
+                "model_file": str(model)
+            }
         if report is not None:
             from segwise.report.html import write_report
 

@@ -97,6 +97,26 @@ def compute_rfm(path: str | Path, options: RfmOptions, settings: Settings) -> Rf
         report=report,
         customers=customers,
         segments=_segment_counts(con, customers),
+        lines=kept_lines_sql(rules, classified),
+    )
+
+
+def kept_lines_sql(rules: LineRules, classified: str) -> str:
+    """A SELECT of the lines that belong to a customer: the cleaned log a catalog stores.
+
+    Columns: customer_id (text), day, invoice, value (net amount), is_return, product.
+    """
+    m = rules.mapping
+    product = m.product or m.description
+    line = f"SELECT {customer_text_expr(rules, 'l.customer_id')} AS customer_id, l.day, "
+    line += "l.invoice, l.value, l.is_return, "
+    if product is None:
+        return (
+            line + f"CAST(NULL AS VARCHAR) AS product FROM ({classified}) AS l WHERE reason IS NULL"
+        )
+    return (
+        line + f"NULLIF(trim(CAST(src.{ident(product)} AS VARCHAR)), '') AS product "
+        f"FROM ({classified}) AS l JOIN src USING (_row) WHERE l.reason IS NULL"
     )
 
 

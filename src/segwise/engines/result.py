@@ -54,6 +54,7 @@ class RfmResult:
     report: CleaningReport
     customers: int
     segments: list[dict[str, Any]] = field(default_factory=list)
+    lines: str | None = None  # SQL of the kept lines (local engine), for the catalog
 
     def to_pandas(self) -> pd.DataFrame:
         return self.con.execute(f"SELECT * FROM {self.table}").df()

@@ -15,11 +15,26 @@ if TYPE_CHECKING:
     from segwise.engines.result import (
         RfmResult as RfmResult,
     )
+    from segwise.service.compare import (
+        compare_runs as compare_runs,
+    )
+    from segwise.service.datasets import (
+        DatasetInfo as DatasetInfo,
+    )
+    from segwise.service.datasets import (
+        datasets as datasets,
+    )
+    from segwise.service.datasets import (
+        ingest as ingest,
+    )
     from segwise.service.demo import (
         DemoRun as DemoRun,
     )
     from segwise.service.demo import (
         run_demo as run_demo,
+    )
+    from segwise.service.lookup import (
+        lookup_customer as lookup_customer,
     )
     from segwise.service.predict import (
         Predictor as Predictor,
@@ -48,6 +63,36 @@ if TYPE_CHECKING:
     from segwise.service.rfm import (
         parse_as_of as parse_as_of,
     )
+    from segwise.service.runs import (
+        RunInfo as RunInfo,
+    )
+    from segwise.service.runs import (
+        copy_run_model as copy_run_model,
+    )
+    from segwise.service.runs import (
+        execute_run as execute_run,
+    )
+    from segwise.service.runs import (
+        get_run as get_run,
+    )
+    from segwise.service.runs import (
+        list_runs as list_runs,
+    )
+    from segwise.service.runs import (
+        read_assignments as read_assignments,
+    )
+    from segwise.service.runs import (
+        run_files as run_files,
+    )
+    from segwise.service.runs import (
+        run_segment as run_segment,
+    )
+    from segwise.service.runs import (
+        run_segments as run_segments,
+    )
+    from segwise.service.runs import (
+        start_run as start_run,
+    )
     from segwise.service.segments import (
         SegmentOptions as SegmentOptions,
     )
@@ -56,6 +101,21 @@ if TYPE_CHECKING:
     )
 
 _HOME = {
+    "ingest": "segwise.service.datasets",
+    "datasets": "segwise.service.datasets",
+    "DatasetInfo": "segwise.service.datasets",
+    "RunInfo": "segwise.service.runs",
+    "start_run": "segwise.service.runs",
+    "execute_run": "segwise.service.runs",
+    "run_segment": "segwise.service.runs",
+    "get_run": "segwise.service.runs",
+    "list_runs": "segwise.service.runs",
+    "run_segments": "segwise.service.runs",
+    "run_files": "segwise.service.runs",
+    "read_assignments": "segwise.service.runs",
+    "copy_run_model": "segwise.service.runs",
+    "compare_runs": "segwise.service.compare",
+    "lookup_customer": "segwise.service.lookup",
     "RfmOptions": "segwise.engines.local",
     "RfmResult": "segwise.engines.result",
     "Predictor": "segwise.service.predict",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from segwise.config import Settings
 from segwise.engines.local import RfmOptions
@@ -12,6 +12,8 @@ from segwise.errors import InputError
 from segwise.service.rfm import compute_rfm
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from segwise.segment.pipeline import Progress, Segmentation
 
 
@@ -37,10 +39,6 @@ def segment(
     progress: Progress | None = None,
 ) -> Segmentation:
     """Segment the customers of a transaction log (via RFM) or of a customer table."""
-    import duckdb
-
-    from segwise.io.readers import open_source, read_table
-    from segwise.io.roles import detect_roles, id_column, looks_like_log
     from segwise.segment.pipeline import segment_table
     from segwise.segment.recommend import load_rules
 
@@ -50,56 +48,53 @@ def segment(
     if not 2 <= options.k_max <= 50:
         raise InputError(f"--k-max {options.k_max} is out of range", hint="use 2..50")
     rules = load_rules(options.rules) if options.rules else None
-    step = progress or (lambda _: None)
-    kind = options.kind
-    if kind == "auto":
-        with duckdb.connect() as con:
-            source = open_source(con, path)
-            source.close()
-        mapping = detect_roles(source.columns, source.sample, options.rfm.columns)
-        kind = "transactions" if looks_like_log(mapping, source.sample) else "customers"
-    step(f"reading {Path(path).name} as {kind}")
-    if kind == "transactions":
-        rfm = compute_rfm(path, options.rfm, engine=engine, settings=settings)
-        table = rfm.to_pandas().set_index("customer_id")
-        result = segment_table(
-            table,
-            kind=kind,
-            features=options.features,
-            k=options.k,
-            k_max=options.k_max,
-            seed=options.seed,
-            rfm_segments=table["segment"],
-            rules=rules,
-            progress=progress,
-        )
-        result.extra = {"rfm": rfm.summary()}
-        return result
-    source, frame = read_table(path)
-    ident = id_column(list(frame.columns), source.sample)
-    if ident is not None and frame[ident].is_unique and frame[ident].notna().all():
-        frame = frame.set_index(ident)
-    else:
-        frame.index = pd_index(len(frame))
-    frame.index.name = "customer_id"
-    _check_features(options.features, list(frame.columns), source.path)
+    kind = resolve_kind(path, options)
+    (progress or (lambda _: None))(f"reading {Path(path).name} as {kind}")
+    options = replace(options, kind=kind)
+    table, rfm_segments, extra = load_features(path, options, engine=engine, settings=settings)
     result = segment_table(
-        frame,
-        kind="customers",
+        table,
+        kind=kind,
         features=options.features,
         k=options.k,
         k_max=options.k_max,
         seed=options.seed,
+        rfm_segments=rfm_segments,
         rules=rules,
         progress=progress,
     )
-    result.extra = {"input": source.describe() | {"rows": len(frame)}, "id_column": ident}
+    result.extra = extra
     return result
 
 
-def pd_index(n: int) -> list[str]:
-    """Row numbers 1..n as customer ids, for tables without an id column."""
-    return [str(i) for i in range(1, n + 1)]
+def resolve_kind(path: str | Path, options: SegmentOptions) -> Literal["transactions", "customers"]:
+    """The kind asked for, or the one the file reads as (``--kind auto``)."""
+    from segwise.service.datasets import detect_kind
+
+    if options.kind != "auto":
+        return options.kind
+    found = detect_kind(Path(path), options.rfm.columns)
+    return "transactions" if found == "transactions" else "customers"
+
+
+def load_features(
+    path: str | Path,
+    options: SegmentOptions,
+    *,
+    engine: str = "local",
+    settings: Settings | None = None,
+) -> tuple[pd.DataFrame, pd.Series | None, dict[str, Any]]:
+    """One row per customer (index customer_id): RFM of a log, or the customer table as given;
+    with the named RFM segment of each customer of a log, and what was read."""
+    from segwise.service.datasets import read_customers
+
+    if resolve_kind(path, options) == "transactions":
+        rfm = compute_rfm(path, options.rfm, engine=engine, settings=settings)
+        table = rfm.to_pandas().set_index("customer_id")
+        return table, table["segment"], {"rfm": rfm.summary()}
+    frame, ident, described = read_customers(Path(path))
+    _check_features(options.features, list(frame.columns), Path(path))
+    return frame, None, {"input": described, "id_column": ident}
 
 
 def _check_features(features: list[str] | None, columns: list[str], path: Path) -> None:

@@ -1,0 +1,258 @@
+"""Use case: ingest a file into the catalog as a dataset, content-addressed.
+
+A transaction log is stored as its cleaned lines (one row per line that belongs to a
+customer: customer_id, day, invoice, value, is_return, product) with the cleaning report;
+a customer table is stored as given, with its id column first as ``customer_id``.
+The same content with the same options gives the same dataset id.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from sqlalchemy.exc import IntegrityError
+
+from segwise.config import Settings, get_settings
+from segwise.engines.local import RfmOptions
+from segwise.errors import ConfigError, InputError, NotFoundError
+from segwise.store.catalog import Catalog, Dataset, now
+from segwise.store.lake import dataset_path, file_hash, pseudonym
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Kind = Literal["auto", "transactions", "customers"]
+LINE_ROLES = {"customer": "customer_id", "date": "day", "invoice": "invoice"}
+"""How a stored log's columns map onto roles when a run reads it back."""
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """A stored dataset as the shells show it."""
+
+    id: str
+    name: str
+    kind: str
+    rows: int
+    customers: int
+    dropped: dict[str, int]
+    roles: dict[str, Any]
+    report: dict[str, Any]
+    as_of: date | None
+    pseudonymised: bool
+    created: datetime
+
+    @classmethod
+    def of(cls, row: Dataset) -> DatasetInfo:
+        return cls(
+            id=row.id,
+            name=row.name,
+            kind=row.kind,
+            rows=row.rows,
+            customers=row.customers,
+            dropped=dict(row.report.get("dropped", {})),
+            roles=dict(row.roles),
+            report=dict(row.report),
+            as_of=row.as_of,
+            pseudonymised=row.pseudonymised,
+            created=row.created,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``segwise ingest --json`` answer."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "kind": self.kind,
+            "rows": self.rows,
+            "customers": self.customers,
+            "dropped": self.dropped,
+            "roles": self.roles,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "pseudonymised": self.pseudonymised,
+            "created": self.created.isoformat(timespec="seconds"),
+        }
+
+
+def open_catalog(settings: Settings | None = None) -> Catalog:
+    """The catalog of the configured SEGWISE_HOME / SEGWISE_DATABASE_URL."""
+    settings = settings or get_settings()
+    return Catalog.open(settings.home, settings.database_url)
+
+
+def pseudonym_key(settings: Settings, pseudonymise: bool | None) -> bytes | None:
+    """The HMAC key when ids are to be pseudonymised (flag, else the setting), else None."""
+    wanted = settings.pseudonymise if pseudonymise is None else pseudonymise
+    if not wanted:
+        return None
+    key = settings.pseudonymise_key.get_secret_value() if settings.pseudonymise_key else ""
+    if len(key) < 16:
+        raise ConfigError(
+            "pseudonymising customer ids needs a secret key of at least 16 characters; "
+            "set SEGWISE_PSEUDONYMISE_KEY"
+        )
+    return key.encode()
+
+
+def ingest(
+    path: str | Path,
+    *,
+    name: str | None = None,
+    kind: Kind = "auto",
+    options: RfmOptions | None = None,
+    pseudonymise: bool | None = None,
+    settings: Settings | None = None,
+) -> DatasetInfo:
+    """Store a file as a dataset (or find it stored already) and describe it."""
+    settings = settings or get_settings()
+    options = options or RfmOptions()
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", file=path, hint="check the path")
+    key = pseudonym_key(settings, pseudonymise)
+    catalog = open_catalog(settings)
+    recipe = json.dumps(
+        {
+            "kind": kind,
+            "columns": dict(options.columns or {}),
+            "date_format": options.date_format,
+            "as_of": options.as_of.isoformat() if options.as_of else None,
+            "key": pseudonym(key, "segwise") if key else None,  # which key, never the key
+        },
+        sort_keys=True,
+    )
+    content_hash = file_hash(path, recipe)
+    ident = "d" + content_hash[:11]
+    try:
+        return DatasetInfo.of(catalog.dataset(ident))
+    except NotFoundError:
+        pass
+    resolved = detect_kind(path, options.columns) if kind == "auto" else kind
+    target = dataset_path(settings.home, content_hash)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if resolved == "transactions":
+        described = _store_log(path, options, key, target, settings)
+    else:
+        described = _store_table(path, key, target)
+    row = Dataset(
+        id=ident,
+        name=name or path.name,
+        source=str(path.resolve()),
+        content_hash=content_hash,
+        kind=resolved,
+        path=str(target.relative_to(settings.home)),
+        pseudonymised=key is not None,
+        created=now(),
+        **described,
+    )
+    with contextlib.suppress(IntegrityError):  # the same file, ingested at the same moment
+        catalog.add(row)
+    return DatasetInfo.of(catalog.dataset(ident))
+
+
+def datasets(settings: Settings | None = None) -> list[DatasetInfo]:
+    """Every stored dataset, newest first."""
+    return [DatasetInfo.of(d) for d in open_catalog(settings).datasets()]
+
+
+def detect_kind(path: Path, columns: Mapping[str, str | None] | None = None) -> str:
+    """ "transactions" when the file reads as a log (customer, date, money, repeat ids)."""
+    import duckdb
+
+    from segwise.io.readers import open_source
+    from segwise.io.roles import detect_roles, looks_like_log
+
+    with duckdb.connect() as con:
+        source = open_source(con, path)
+        source.close()
+    mapping = detect_roles(source.columns, source.sample, columns)
+    return "transactions" if looks_like_log(mapping, source.sample) else "customers"
+
+
+def read_customers(path: Path) -> tuple[pd.DataFrame, str | None, dict[str, Any]]:
+    """A customer table indexed by customer_id (its id column, else row numbers 1..n)."""
+    from segwise.io.readers import read_table
+    from segwise.io.roles import id_column
+
+    source, frame = read_table(path)
+    ident = id_column(list(frame.columns), source.sample)
+    if ident is not None and frame[ident].is_unique and frame[ident].notna().all():
+        frame = frame.set_index(ident)
+    else:
+        ident = None
+        frame.index = [str(i) for i in range(1, len(frame) + 1)]
+    frame.index = frame.index.astype(str)
+    frame.index.name = "customer_id"
+    return frame, ident, source.describe() | {"rows": len(frame)}
+
+
+def _store_log(
+    path: Path, options: RfmOptions, key: bytes | None, target: Path, settings: Settings
+) -> dict[str, Any]:
+    from segwise.engines.local import compute_rfm
+    from segwise.io.atomic import atomic_path
+    from segwise.io.sql import literal
+
+    rfm = compute_rfm(path, options, settings)
+    assert rfm.lines is not None
+    lines = rfm.lines
+    if key is not None:
+        import pyarrow as pa
+
+        found = rfm.con.execute(f"SELECT DISTINCT customer_id FROM ({lines}) AS l").fetchall()
+        ids = [str(i) for (i,) in found]
+        pseudo = [pseudonym(key, i) for i in ids]
+        rfm.con.register("pseudonyms", pa.table({"customer_id": ids, "pseudo": pseudo}))
+        lines = (
+            f"SELECT p.pseudo AS customer_id, l.* EXCLUDE (customer_id) "
+            f"FROM ({lines}) AS l JOIN pseudonyms AS p USING (customer_id)"
+        )
+    with atomic_path(target) as tmp:
+        rfm.con.execute(
+            f"COPY (SELECT customer_id, day, invoice, value, "
+            f"CASE WHEN is_return THEN -1 ELSE 1 END AS quantity, product "
+            f"FROM ({lines}) AS l ORDER BY customer_id, day) "
+            f"TO {literal(str(tmp))} (FORMAT parquet, ROW_GROUP_SIZE 65536)"
+        )
+    return {
+        "rows": rfm.report.lines,
+        "customers": rfm.customers,
+        "roles": rfm.mapping | {"date_format": rfm.date_format},
+        "report": rfm.report.to_dict(),
+        "as_of": rfm.as_of,
+    }
+
+
+def _store_table(path: Path, key: bytes | None, target: Path) -> dict[str, Any]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from segwise.io.atomic import atomic_path
+
+    frame, ident, described = read_customers(path)
+    if key is not None:
+        frame.index = [pseudonym(key, i) for i in frame.index]
+        frame.index.name = "customer_id"
+    try:
+        table = pa.Table.from_pandas(frame.reset_index(), preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        raise InputError(
+            f"a column mixes numbers and text and cannot be stored: {error}",
+            file=path,
+            hint="clean that column, or keep it out of the file",
+        ) from None
+    with atomic_path(target) as tmp:
+        pq.write_table(table, tmp, row_group_size=65536)
+    return {
+        "rows": len(frame),
+        "customers": len(frame),
+        "roles": {"customer": ident},
+        "report": {"input": described, "id_column": ident, "dropped": {}},
+        "as_of": None,
+    }

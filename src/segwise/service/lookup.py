@@ -1,0 +1,167 @@
+"""Use case: everything about one customer of a run, fast enough to answer while they wait.
+
+Assignments and cleaned lines are stored sorted by customer id, so DuckDB reads only the
+Parquet row groups that can hold the customer; what describes the run is cached.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from segwise.config import Settings, get_settings
+from segwise.errors import NotFoundError
+from segwise.service.datasets import open_catalog, pseudonym_key
+from segwise.store.lake import pseudonym
+
+TOP_PRODUCTS = 5
+
+
+@dataclass(frozen=True)
+class _RunView:
+    """What a look-up needs of a finished run, read once."""
+
+    run_id: str
+    kind: str
+    assignments: str
+    lines: str | None
+    names: dict[int, str]
+    advice: dict[int, str]
+    quantiles: dict[str, list[float]]
+    pseudonymised: bool
+
+
+_local = threading.local()
+
+
+def lookup_customer(
+    run_id: str, customer_id: str, *, settings: Settings | None = None
+) -> dict[str, Any]:
+    """Features, segment and its name and advice, RFM scores, where the customer stands in
+    each feature (percentile), and for logs the purchases by month and the top products."""
+    settings = settings or get_settings()
+    view = _view(str(settings.home), settings.database_url, run_id)
+    con = _cursor()
+    wanted = [customer_id]
+    if view.pseudonymised:
+        key = pseudonym_key(settings, True)
+        assert key is not None
+        wanted.insert(0, pseudonym(key, customer_id))
+    row: dict[str, Any] | None = None
+    for ident in wanted:
+        cursor = con.execute(
+            "SELECT * FROM read_parquet(?) WHERE customer_id = ?", [view.assignments, ident]
+        )
+        found = cursor.fetchone()
+        if found is not None:
+            row = dict(zip([d[0] for d in cursor.description], found, strict=True))
+            break
+    if row is None:
+        raise NotFoundError(f"customer '{customer_id}' is not in run {view.run_id}")
+    segment = int(row.pop("segment"))
+    out: dict[str, Any] = {
+        "run": view.run_id,
+        "customer_id": row.pop("customer_id"),
+        "segment": segment,
+        "segment_name": row.pop("segment_name"),
+        "recommendation": view.advice.get(segment, ""),
+    }
+    rfm = {
+        c: row.pop(c)
+        for c in ("r_score", "f_score", "m_score", "rfm_code", "rfm_segment")
+        if c in row
+    }
+    out["features"] = {k: _plain(v) for k, v in row.items()}
+    out["standing"] = {
+        name: _percentile(view.quantiles[name], value)
+        for name, value in out["features"].items()
+        if name in view.quantiles and isinstance(value, int | float)
+    }
+    if rfm:
+        out["rfm"] = {k: _plain(v) for k, v in rfm.items()}
+    if view.lines is not None:
+        out |= _history(con, view.lines, str(out["customer_id"]))
+    return out
+
+
+def _history(con: duckdb.DuckDBPyConnection, lines: str, ident: str) -> dict[str, Any]:
+    months = con.execute(
+        "SELECT strftime(date_trunc('month', day), '%Y-%m') AS month, "
+        "count(DISTINCT invoice) FILTER (WHERE quantity > 0) AS purchases, "
+        "count(*) FILTER (WHERE quantity < 0) AS returns, "
+        "CAST(round(sum(value), 2) AS DOUBLE) AS spend "
+        "FROM read_parquet(?) WHERE customer_id = ? GROUP BY 1 ORDER BY 1",
+        [lines, ident],
+    ).fetchall()
+    products = con.execute(
+        "SELECT product, count(*) AS lines, CAST(round(sum(value), 2) AS DOUBLE) AS spend "
+        "FROM read_parquet(?) WHERE customer_id = ? AND product IS NOT NULL "
+        f"GROUP BY product ORDER BY spend DESC, product LIMIT {TOP_PRODUCTS}",
+        [lines, ident],
+    ).fetchall()
+    return {
+        "history": [
+            {"month": m, "purchases": int(p), "returns": int(r), "spend": s}
+            for m, p, r, s in months
+        ],
+        "top_products": [{"product": p, "lines": int(n), "spend": s} for p, n, s in products],
+    }
+
+
+@lru_cache(maxsize=64)
+def _view(home: str, url: str | None, run_id: str) -> _RunView:
+    from segwise.service.runs import _done
+
+    catalog = open_catalog(
+        get_settings().model_copy(update={"home": Path(home), "database_url": url})
+    )
+    run = _done(catalog, run_id)
+    assert run.path is not None
+    folder = Path(home) / run.path
+    standing = json.loads((folder / "standing.json").read_text())
+    dataset = run.dataset
+    return _RunView(
+        run_id=run.id,
+        kind=dataset.kind,
+        assignments=str(folder / "assignments.parquet"),
+        lines=str(Path(home) / dataset.path) if dataset.kind == "transactions" else None,
+        names={s.segment: s.name for s in run.segments},
+        advice={s.segment: s.recommendation for s in run.segments},
+        quantiles=standing.get("quantiles", {}),
+        pseudonymised=dataset.pseudonymised,
+    )
+
+
+def _cursor() -> duckdb.DuckDBPyConnection:
+    """One DuckDB connection per thread (look-ups run in API worker threads)."""
+    con = getattr(_local, "con", None)
+    if con is None:
+        con = duckdb.connect()
+        _local.con = con
+    return con
+
+
+def _percentile(quantiles: list[float], value: float) -> float | None:
+    """Where ``value`` stands among the run's customers, in % (from its 101 quantiles)."""
+    q = np.asarray(quantiles, dtype=float)
+    if len(q) == 0 or np.isnan(value):
+        return None
+    lo = int(np.searchsorted(q, value, side="left"))
+    hi = int(np.searchsorted(q, value, side="right"))
+    middle = (lo + hi - 1) / 2 if hi > lo else lo - 0.5
+    return float(round(min(max(middle, 0.0), 100.0), 1))
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value

@@ -1,0 +1,467 @@
+"""Use case: a segmentation run recorded in the catalog, all or nothing.
+
+A run goes queued -> running -> done | failed. Its files (assignments, model, projection,
+standing) are written in a staged folder renamed at the end, and only then is it marked
+done, in one transaction with its segments; a killed run is marked failed at the next start.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import secrets
+import socket
+import time
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from segwise.config import Settings, get_settings
+from segwise.engines.local import RfmOptions
+from segwise.errors import InputError, NotFoundError
+from segwise.features.rfm import DEFAULT_GRID, SegmentGrid
+from segwise.service.datasets import LINE_ROLES, DatasetInfo, ingest, open_catalog
+from segwise.service.segments import SegmentOptions
+from segwise.store.catalog import Catalog, ModelRow, Run, SegmentRow, now
+from segwise.store.lake import run_path, staged_folder
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from segwise.segment.pipeline import Progress, Segmentation
+
+RFM_COLUMNS = ("r_score", "f_score", "m_score", "rfm_code")
+PROJECTED = 5_000  # customers kept for the stored 2-D/3-D projection
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A run as the shells show it."""
+
+    id: str
+    dataset: str
+    dataset_name: str
+    kind: str
+    status: str
+    k: int | None
+    params: dict[str, Any]
+    summary: dict[str, Any]
+    metrics: dict[str, Any]
+    timings: dict[str, Any]
+    error: str | None
+    created: datetime
+    finished: datetime | None
+
+    @classmethod
+    def of(cls, row: Run) -> RunInfo:
+        return cls(
+            id=row.id,
+            dataset=row.dataset_id,
+            dataset_name=row.dataset.name,
+            kind=row.dataset.kind,
+            status=row.status,
+            k=row.k,
+            params=dict(row.params),
+            summary=dict(row.summary or {}),
+            metrics=dict(row.metrics or {}),
+            timings=dict(row.timings or {}),
+            error=row.error,
+            created=row.created,
+            finished=row.finished,
+        )
+
+    def to_dict(self, *, full: bool = False) -> dict[str, Any]:
+        """JSON-ready; ``full`` adds the segmentation summary and the classifier metrics."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "dataset": self.dataset,
+            "dataset_name": self.dataset_name,
+            "kind": self.kind,
+            "status": self.status,
+            "k": self.k,
+            "error": self.error,
+            "created": self.created.isoformat(timespec="seconds"),
+            "finished": self.finished.isoformat(timespec="seconds") if self.finished else None,
+            "timings": self.timings,
+        }
+        if full:
+            out |= {"params": self.params, "summary": self.summary, "classifier": self.metrics}
+        return out
+
+
+def start_run(
+    source: str | Path,
+    options: SegmentOptions | None = None,
+    *,
+    engine: str = "local",
+    like: str | None = None,
+    match: str | None = None,
+    classifier: bool = True,
+    pseudonymise: bool | None = None,
+    settings: Settings | None = None,
+) -> RunInfo:
+    """Record a queued run of a dataset id, or of a file (ingested first)."""
+    settings = settings or get_settings()
+    options = options or SegmentOptions()
+    catalog = open_catalog(settings)
+    catalog.fail_stale_runs()
+    started = time.perf_counter()
+    dataset = _dataset(source, options, pseudonymise, settings, catalog)
+    for other in (like, match):
+        if other is not None:
+            _done(catalog, other)
+    run = Run(
+        id="r" + secrets.token_hex(6),
+        dataset_id=dataset.id,
+        status="queued",
+        params=_params(options, engine, like, match, classifier),
+        summary={},
+        metrics={},
+        timings={"ingest_s": round(time.perf_counter() - started, 3)},
+        versions=_versions(),
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        created=now(),
+    )
+    catalog.add(run)
+    return RunInfo.of(catalog.run(run.id))
+
+
+def execute_run(
+    run_id: str, *, settings: Settings | None = None, progress: Progress | None = None
+) -> Segmentation:
+    """Do the work of a queued run; on any failure the run is marked failed and the error
+    re-raised, and no file of it is left behind."""
+    settings = settings or get_settings()
+    catalog = open_catalog(settings)
+    row = catalog.run(run_id)
+    if row.status != "queued":
+        raise InputError(f"run {row.id} is {row.status}, not queued")
+    catalog.update_run(row.id, status="running", started=now(), pid=os.getpid())
+    try:
+        return _execute(catalog, row, settings, progress)
+    except BaseException as error:
+        message = " ".join(str(error).split()) or type(error).__name__
+        catalog.update_run(row.id, status="failed", error=message[:2000], finished=now())
+        raise
+
+
+def run_segment(
+    source: str | Path,
+    options: SegmentOptions | None = None,
+    *,
+    engine: str = "local",
+    like: str | None = None,
+    match: str | None = None,
+    classifier: bool = True,
+    pseudonymise: bool | None = None,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> tuple[RunInfo, Segmentation]:
+    """Record and run a segmentation now (the CLI's ``segwise segment``)."""
+    settings = settings or get_settings()
+    queued = start_run(
+        source,
+        options,
+        engine=engine,
+        like=like,
+        match=match,
+        classifier=classifier,
+        pseudonymise=pseudonymise,
+        settings=settings,
+    )
+    seg = execute_run(queued.id, settings=settings, progress=progress)
+    return get_run(queued.id, settings=settings), seg
+
+
+def get_run(run_id: str, *, settings: Settings | None = None) -> RunInfo:
+    return RunInfo.of(open_catalog(settings).run(run_id))
+
+
+def list_runs(*, settings: Settings | None = None) -> list[RunInfo]:
+    """Every run, newest first (stale running runs are marked failed first)."""
+    catalog = open_catalog(settings)
+    catalog.fail_stale_runs()
+    return [RunInfo.of(r) for r in catalog.runs()]
+
+
+def run_segments(run_id: str, *, settings: Settings | None = None) -> list[dict[str, Any]]:
+    """The segments of a finished run: id, name, size, share, profile, recommendation."""
+    catalog = open_catalog(settings)
+    run = _done(catalog, run_id)
+    return [
+        {
+            "segment": s.segment,
+            "name": s.name,
+            "size": s.size,
+            "share": s.share,
+            "profile": s.profile,
+            "recommendation": s.recommendation,
+        }
+        for s in run.segments
+    ]
+
+
+def run_files(run_id: str, *, settings: Settings | None = None) -> Path:
+    """The folder of a finished run (assignments.parquet, model.skops, ...)."""
+    settings = settings or get_settings()
+    run = _done(open_catalog(settings), run_id)
+    assert run.path is not None
+    return settings.home / run.path
+
+
+def read_assignments(run_id: str, *, settings: Settings | None = None) -> pd.DataFrame:
+    """One row per customer of a finished run: features, segment, segment_name (and RFM)."""
+    import pandas as pd
+
+    return pd.read_parquet(run_files(run_id, settings=settings) / "assignments.parquet")
+
+
+def copy_run_model(run_id: str, target: str | Path, *, settings: Settings | None = None) -> Path:
+    """Copy a finished run's model file (preprocessing + classifier) to ``target``, atomically."""
+    import shutil
+
+    from segwise.io.atomic import atomic_path
+
+    source = run_files(run_id, settings=settings) / "model.skops"
+    if not source.exists():
+        raise InputError(f"run {run_id} has no model", hint="run again without --no-classifier")
+    with atomic_path(target) as tmp:
+        shutil.copyfile(source, tmp)
+    return Path(target)
+
+
+def _dataset(
+    source: str | Path,
+    options: SegmentOptions,
+    pseudonymise: bool | None,
+    settings: Settings,
+    catalog: Catalog,
+) -> DatasetInfo:
+    path = Path(source)
+    if path.is_file():
+        return ingest(
+            path,
+            kind=options.kind,
+            options=options.rfm,
+            pseudonymise=pseudonymise,
+            settings=settings,
+        )
+    try:
+        return DatasetInfo.of(catalog.dataset(str(source)))
+    except NotFoundError:
+        raise InputError(
+            f"'{source}' is neither a file nor a stored dataset",
+            hint="give a CSV/TSV/XLSX/Parquet path, or an id from `segwise ingest`",
+        ) from None
+
+
+def _done(catalog: Catalog, run_id: str) -> Run:
+    run = catalog.run(run_id)
+    if run.status != "done":
+        raise InputError(f"run {run.id} is {run.status}, not done", hint="see `segwise runs`")
+    return run
+
+
+def _params(
+    options: SegmentOptions, engine: str, like: str | None, match: str | None, classifier: bool
+) -> dict[str, Any]:
+    rfm = options.rfm
+    grid = None
+    if rfm.grid is not DEFAULT_GRID:
+        grid = [[r, fm, name] for (r, fm), name in sorted(rfm.grid.cells.items())]
+    return {
+        "kind": options.kind,
+        "features": options.features,
+        "k": options.k,
+        "k_max": options.k_max,
+        "seed": options.seed,
+        "rules": str(options.rules) if options.rules else None,
+        "bins": rfm.bins,
+        "as_of": rfm.as_of.isoformat() if rfm.as_of else None,
+        "grid": grid,
+        "engine": engine,
+        "like": like,
+        "match": match,
+        "classifier": classifier,
+    }
+
+
+def _options(params: dict[str, Any], dataset: DatasetInfo) -> SegmentOptions:
+    """The options a run was recorded with, reading the stored dataset back."""
+    grid = DEFAULT_GRID
+    if params.get("grid"):
+        grid = SegmentGrid({(int(r), int(fm)): str(n) for r, fm, n in params["grid"]})
+    as_of = date.fromisoformat(params["as_of"]) if params.get("as_of") else dataset.as_of
+    rfm = RfmOptions(
+        columns=dict(LINE_ROLES, amount="value", quantity="quantity"),
+        as_of=as_of,
+        bins=int(params.get("bins", 5)),
+        grid=grid,
+    )
+    return SegmentOptions(
+        kind="transactions" if dataset.kind == "transactions" else "customers",
+        features=params.get("features"),
+        k=params.get("k", "auto"),
+        k_max=int(params.get("k_max", 10)),
+        seed=int(params.get("seed", 0)),
+        rfm=rfm,
+        rules=Path(params["rules"]) if params.get("rules") else None,
+    )
+
+
+def _execute(
+    catalog: Catalog, row: Run, settings: Settings, progress: Progress | None
+) -> Segmentation:
+    from segwise.service import align
+
+    params, dataset = row.params, DatasetInfo.of(row.dataset)
+    options = _options(params, dataset)
+    timings = dict(row.timings)
+    clock = time.perf_counter()
+    stored = settings.home / row.dataset.path
+    if params.get("like"):
+        seg = align.assign_like(
+            stored, options, catalog, _done(catalog, params["like"]), settings, progress
+        )
+    else:
+        from segwise.service.segments import segment
+
+        seg = segment(
+            stored,
+            options,
+            engine=params.get("engine", "local"),
+            settings=settings,
+            progress=progress,
+        )
+        if params.get("match"):
+            seg = align.match_to(seg, _done(catalog, params["match"]), settings)
+    if dataset.kind == "transactions":
+        rfm = seg.extra.get("rfm", {})
+        seg.extra["rfm"] = rfm | {
+            "input": {"dataset": dataset.id, "name": dataset.name},
+            "report": dataset.report,
+        }
+    timings["segment_s"] = round(time.perf_counter() - clock, 3)
+    step = progress or (lambda _: None)
+    model_row, metrics = None, {}
+    with staged_folder(run_path(settings.home, row.id)) as folder:
+        if params.get("classifier", True):
+            clock = time.perf_counter()
+            step("training the segment classifier")
+            from segwise.service.predict import save_segment_model, train_segment_model
+
+            pipeline, report = train_segment_model(seg, seed=options.seed)
+            saved = save_segment_model(seg, pipeline, report, folder / "model.skops")
+            metrics = report.to_dict()
+            model_row = ModelRow(
+                id="m" + secrets.token_hex(6),
+                run_id=row.id,
+                kind="segment",
+                path=str((run_path(settings.home, row.id) / saved.name).relative_to(settings.home)),
+                manifest={"metrics": metrics, "names": list(seg.names)},
+                created=now(),
+            )
+            seg.extra["classifier"] = metrics
+            timings["classifier_s"] = round(time.perf_counter() - clock, 3)
+        clock = time.perf_counter()
+        step("storing the run")
+        _write_run_files(seg, folder)
+        timings["store_s"] = round(time.perf_counter() - clock, 3)
+    summary = _jsonable(seg.summary())
+    segments = [
+        SegmentRow(
+            run_id=row.id,
+            segment=int(p.segment),
+            name=name,
+            size=int(p.size),
+            share=float(p.share),
+            profile=_jsonable(p.to_dict()),
+            recommendation=advice,
+        )
+        for p, name, advice in zip(seg.profiles, seg.names, seg.recommendations, strict=True)
+    ]
+    catalog.finish_run(
+        row.id,
+        segments,
+        model_row,
+        k=seg.k,
+        summary=summary,
+        metrics=_jsonable(metrics),
+        timings=timings,
+        path=str(run_path(settings.home, row.id).relative_to(settings.home)),
+        finished=now(),
+    )
+    seg.extra["run"] = row.id
+    return seg
+
+
+def _write_run_files(seg: Segmentation, folder: Path) -> None:
+    """assignments.parquet (sorted by customer for fast look-ups), projection, standing."""
+    import numpy as np
+    import pandas as pd
+
+    table = seg.assignments()
+    if seg.kind == "transactions":
+        extra = seg.features[[c for c in RFM_COLUMNS if c in seg.features.columns]]
+        extra = extra.assign(rfm_segment=seg.features.get("segment"))
+        table = table.join(extra.reset_index(drop=True))
+    table = table.sort_values("customer_id", kind="stable")
+    table.to_parquet(folder / "assignments.parquet", index=False, row_group_size=65_536)
+    rng = np.random.default_rng(0)
+    n = len(seg.labels)
+    keep = np.sort(rng.choice(n, size=min(n, PROJECTED), replace=False))
+    coords = seg.projection.coords_3d[keep]
+    pd.DataFrame(
+        {
+            "customer_id": seg.features.index.astype(str)[keep],
+            "segment": seg.labels[keep].astype(int),
+            "x": coords[:, 0],
+            "y": coords[:, 1],
+            "z": coords[:, 2],
+        }
+    ).to_parquet(folder / "projection.parquet", index=False)
+    numeric = [c for c in seg.prep.used if pd.api.types.is_numeric_dtype(seg.features[c])]
+    grid = np.linspace(0, 1, 101)
+    standing = {
+        c: np.nanquantile(seg.features[c].to_numpy(dtype=float), grid).round(6).tolist()
+        for c in numeric
+        if seg.features[c].notna().any()
+    }
+    explained = seg.projection.explained_variance_3d
+    (folder / "standing.json").write_text(json.dumps({"quantiles": standing}))
+    (folder / "projection.json").write_text(json.dumps({"explained_variance": explained}))
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    found = {"python": platform.python_version()}
+    for package in ("segwise", "scikit-learn", "duckdb", "pandas"):
+        try:
+            found[package] = version(package)
+        except Exception:
+            found[package] = "unknown"
+    return found
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON values: numpy numbers as Python ones, NaN as None, tuples as lists."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "__dataclass_fields__"):
+        return _jsonable(asdict(value))
+    return str(value)

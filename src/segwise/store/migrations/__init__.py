@@ -1,0 +1,1 @@
+"""Alembic migrations of the catalog; ``segwise.store.catalog`` applies them on open."""
