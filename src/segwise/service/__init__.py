@@ -70,6 +70,9 @@ if TYPE_CHECKING:
         copy_run_model as copy_run_model,
     )
     from segwise.service.runs import (
+        run_predictor as run_predictor,
+    )
+    from segwise.service.runs import (
         execute_run as execute_run,
     )
     from segwise.service.runs import (
@@ -114,6 +117,7 @@ _HOME = {
     "run_files": "segwise.service.runs",
     "read_assignments": "segwise.service.runs",
     "copy_run_model": "segwise.service.runs",
+    "run_predictor": "segwise.service.runs",
     "compare_runs": "segwise.service.compare",
     "lookup_customer": "segwise.service.lookup",
     "RfmOptions": "segwise.engines.local",

@@ -15,6 +15,7 @@ import secrets
 import socket
 import time
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from segwise.segment.pipeline import Progress, Segmentation
+    from segwise.service.predict import Predictor
 
 RFM_COLUMNS = ("r_score", "f_score", "m_score", "rfm_code")
 PROJECTED = 5_000  # customers kept for the stored 2-D/3-D projection
@@ -232,6 +234,21 @@ def copy_run_model(run_id: str, target: str | Path, *, settings: Settings | None
     with atomic_path(target) as tmp:
         shutil.copyfile(source, tmp)
     return Path(target)
+
+
+def run_predictor(run_id: str, *, settings: Settings | None = None) -> Predictor:
+    """The run's segment classifier, loaded once per process and kept in memory."""
+    path = run_files(run_id, settings=settings) / "model.skops"
+    if not path.exists():
+        raise InputError(f"run {run_id} has no model", hint="run again with its classifier")
+    return _load_predictor(str(path))
+
+
+@lru_cache(maxsize=16)
+def _load_predictor(path: str) -> Predictor:
+    from segwise.service.predict import Predictor
+
+    return Predictor.load(path)
 
 
 def _dataset(
