@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,30 @@ def segwise_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     get_settings.cache_clear()
     yield home
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server for this test session (skips when its binaries are absent)."""
+    import pgserver as postgres
+
+    if not postgres.available():
+        pytest.skip(f"PostgreSQL binaries not found in {postgres.BIN}")
+    with postgres.server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """Run a catalog test on SQLite (the default) and on a real PostgreSQL database."""
+    if request.param == "postgresql":
+        import pgserver as postgres
+
+        admin = request.getfixturevalue("postgres_server")
+        url = postgres.create_database(admin, f"t_{uuid.uuid4().hex[:12]}")
+        monkeypatch.setenv("SEGWISE_DATABASE_URL", url)
+        get_settings.cache_clear()
+    return str(request.param)
 
 
 @pytest.fixture

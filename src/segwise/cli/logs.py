@@ -90,7 +90,11 @@ def demo(
     render_segments(run.segmentation.summary(), run.segments, report)
     typer.echo(
         f"\nSample log: {run.log}\nModel: {run.model}\n"
-        f"Try: segwise rfm {run.log} --out rfm.csv\n"
+        f"Stored as dataset {run.dataset.id}, run {run.run.id} (see: segwise runs)\n"
+        f"Open the report in a browser: {report}\n"
+        f"Try: segwise customer {run.run.id} {run.segmentation.assignments().customer_id[0]}\n"
         f"     segwise predict {run.model} {run.log} --out placed.csv\n"
-        f"Open the report in a browser: {report}"
+        f"     segwise app                        # the dashboard, at http://127.0.0.1:8501\n"
+        f"     SEGWISE_API_KEYS=change-me segwise serve   # the REST API, docs at "
+        f"http://127.0.0.1:8000/docs"
     )

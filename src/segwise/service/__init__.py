@@ -22,10 +22,10 @@ if TYPE_CHECKING:
         DatasetInfo as DatasetInfo,
     )
     from segwise.service.datasets import (
-        datasets as datasets,
+        ingest as ingest,
     )
     from segwise.service.datasets import (
-        ingest as ingest,
+        list_datasets as list_datasets,
     )
     from segwise.service.demo import (
         DemoRun as DemoRun,
@@ -70,9 +70,6 @@ if TYPE_CHECKING:
         copy_run_model as copy_run_model,
     )
     from segwise.service.runs import (
-        run_predictor as run_predictor,
-    )
-    from segwise.service.runs import (
         execute_run as execute_run,
     )
     from segwise.service.runs import (
@@ -86,6 +83,9 @@ if TYPE_CHECKING:
     )
     from segwise.service.runs import (
         run_files as run_files,
+    )
+    from segwise.service.runs import (
+        run_predictor as run_predictor,
     )
     from segwise.service.runs import (
         run_segment as run_segment,
@@ -105,7 +105,7 @@ if TYPE_CHECKING:
 
 _HOME = {
     "ingest": "segwise.service.datasets",
-    "datasets": "segwise.service.datasets",
+    "list_datasets": "segwise.service.datasets",
     "DatasetInfo": "segwise.service.datasets",
     "RunInfo": "segwise.service.runs",
     "start_run": "segwise.service.runs",

@@ -156,7 +156,7 @@ def ingest(
     return DatasetInfo.of(catalog.dataset(ident))
 
 
-def datasets(settings: Settings | None = None) -> list[DatasetInfo]:
+def list_datasets(settings: Settings | None = None) -> list[DatasetInfo]:
     """Every stored dataset, newest first."""
     return [DatasetInfo.of(d) for d in open_catalog(settings).datasets()]
 

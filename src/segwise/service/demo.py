@@ -12,13 +12,17 @@ from segwise.service.rfm import compute_rfm
 if TYPE_CHECKING:
     from segwise.engines.result import RfmResult
     from segwise.segment.pipeline import Progress, Segmentation
+    from segwise.service.datasets import DatasetInfo
+    from segwise.service.runs import RunInfo
 
 
 @dataclass(frozen=True)
 class DemoRun:
-    """What the demo made: the sample log, its RFM, its segments and the model file."""
+    """What the demo made: the sample log, its dataset and recorded run, RFM, segments, model."""
 
     log: Path
+    dataset: DatasetInfo
+    run: RunInfo
     rfm: RfmResult
     segmentation: Segmentation
     segments: Path
@@ -32,11 +36,13 @@ def run_demo(
     seed: int = 7,
     progress: Progress | None = None,
 ) -> DemoRun:
-    """Write a sample shop log, compute RFM, segment it and save the segments and the model."""
+    """The whole flow on a seeded sample shop log: ingest -> RFM -> segments -> classifier ->
+    a run stored in the catalog; the segments and the model are also written to ``folder``."""
     from segwise.demo import generate_log, write_log
     from segwise.io.writers import write_frame
-    from segwise.service.predict import save_segment_model, train_segment_model
-    from segwise.service.segments import segment
+    from segwise.service.datasets import ingest
+    from segwise.service.runs import copy_run_model, run_segment
+    from segwise.service.segments import SegmentOptions
 
     step = progress or (lambda _: None)
     settings = get_settings()
@@ -44,11 +50,11 @@ def run_demo(
     folder.mkdir(parents=True, exist_ok=True)
     step("writing the sample shop log")
     log = write_log(generate_log(customers, seed=seed).lines, folder / "shop_log.csv", style="uk")
+    step("ingesting it into the catalog")
+    dataset = ingest(log, name="sample shop", settings=settings)
     rfm = compute_rfm(log, settings=settings)
-    result = segment(log, settings=settings, progress=progress)
+    options = SegmentOptions(seed=seed)
+    run, result = run_segment(dataset.id, options, settings=settings, progress=progress)
     segments = write_frame(result.assignments(), folder / "segments.csv")
-    step("training the segment classifier")
-    pipeline, evaluation = train_segment_model(result, seed=seed)
-    model = save_segment_model(result, pipeline, evaluation, folder / "model.skops")
-    result.extra["classifier"] = evaluation.to_dict()
-    return DemoRun(log, rfm, result, segments, model)
+    model = copy_run_model(run.id, folder / "model.skops", settings=settings)
+    return DemoRun(log, dataset, run, rfm, result, segments, model)

@@ -15,8 +15,8 @@ import secrets
 import socket
 import time
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -109,7 +109,7 @@ def start_run(
     settings = settings or get_settings()
     options = options or SegmentOptions()
     catalog = open_catalog(settings)
-    catalog.fail_stale_runs()
+    _fail_stale(catalog, settings)
     started = time.perf_counter()
     dataset = _dataset(source, options, pseudonymise, settings, catalog)
     for other in (like, match):
@@ -185,8 +185,9 @@ def get_run(run_id: str, *, settings: Settings | None = None) -> RunInfo:
 
 def list_runs(*, settings: Settings | None = None) -> list[RunInfo]:
     """Every run, newest first (stale running runs are marked failed first)."""
+    settings = settings or get_settings()
     catalog = open_catalog(settings)
-    catalog.fail_stale_runs()
+    _fail_stale(catalog, settings)
     return [RunInfo.of(r) for r in catalog.runs()]
 
 
@@ -249,6 +250,15 @@ def _load_predictor(path: str) -> Predictor:
     from segwise.service.predict import Predictor
 
     return Predictor.load(path)
+
+
+def _fail_stale(catalog: Catalog, settings: Settings) -> None:
+    """Mark runs whose process is gone as failed, and remove their half-written folders."""
+    import shutil
+
+    for run_id in catalog.fail_stale_runs():
+        for staged in run_path(settings.home, run_id).parent.glob(f".{run_id}.*.tmp"):
+            shutil.rmtree(staged, ignore_errors=True)
 
 
 def _dataset(

@@ -38,7 +38,9 @@ def upgrade() -> None:
     op.create_table(
         "runs",
         sa.Column("id", sa.String(32), primary_key=True),
-        sa.Column("dataset_id", sa.String(32), sa.ForeignKey("datasets.id"), index=True),
+        sa.Column(
+            "dataset_id", sa.String(32), sa.ForeignKey("datasets.id"), nullable=False, index=True
+        ),
         sa.Column("status", sa.String(10), nullable=False, index=True),
         sa.Column("params", sa.JSON, nullable=False),
         sa.Column("summary", sa.JSON, nullable=False),
@@ -67,7 +69,7 @@ def upgrade() -> None:
     op.create_table(
         "models",
         sa.Column("id", sa.String(32), primary_key=True),
-        sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), index=True),
+        sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), nullable=False, index=True),
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("path", sa.Text, nullable=False),
         sa.Column("manifest", sa.JSON, nullable=False),
