@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -74,3 +76,28 @@ def test_readme_segment_example_prints_what_the_readme_shows(cli, tmp_path, monk
     ]
     for name in ("segments.csv", "report.html", "model.skops"):
         assert (tmp_path / name).exists()
+
+
+def test_readme_runs_over_time_commands_work(cli, tmp_path, monkeypatch):
+    from segwise import service
+    from segwise.demo import generate_log, write_log
+
+    block = re.search(r"## Runs over time.*?```console\n(.*?)```", README, re.S)
+    assert block, "the runs-over-time example is missing from README.md"
+    monkeypatch.chdir(tmp_path)
+    assert cli("demo", "--folder", "sample", "--customers", "300").exit_code == 0
+    write_log(generate_log(320, seed=21).lines, tmp_path / "december.csv", style="uk")
+    ids: dict[str, str] = {}
+    for line in block.group(1).splitlines():
+        command = line.removeprefix("$ ").split("#")[0]
+        args = [ids.get(a, a) for a in shlex.split(command)[1:]]
+        result = cli(*args, *(["--json"] if args[0] in ("ingest", "segment") else []))
+        assert result.exit_code == 0, f"{command}: {result.stderr}"
+        if args[0] == "ingest":
+            ids["d1f0c2..."] = json.loads(result.stdout)["id"]
+        elif args[0] == "segment":
+            run = json.loads(result.stdout)["run"]
+            ids["r9c3..." if "r5a1..." in ids else "r5a1..."] = run
+            ids["12583"] = str(service.read_assignments(run).customer_id[0])
+        elif args[0] == "customer":
+            assert "segment" in result.stdout and "percentile" in result.stdout
