@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from segwise import service
@@ -236,3 +237,25 @@ def test_cli_ingest_segment_runs(cli, shop):
     listed = json.loads(cli("runs", "--json").stdout)
     assert listed[0]["id"] == run and listed[0]["status"] == "done"
     assert "done" in cli("runs").stdout
+
+
+def test_a_log_cut_two_months_earlier_compares_with_the_full_log(backend, tmp_path, cli):
+    lines = generate_log(500, seed=13).lines.to_pandas()
+    full = write_log(pa.Table.from_pandas(lines), tmp_path / "full.parquet")
+    days = pd.to_datetime(lines["InvoiceDate"])
+    cut = lines[days < days.max() - pd.Timedelta(days=61)]
+    early = write_log(pa.Table.from_pandas(cut, preserve_index=False), tmp_path / "cut.parquet")
+    first, _ = service.run_segment(early, classifier=False)
+    second, _ = service.run_segment(full, classifier=False)
+    shown = cli("compare", first.id, second.id, "--json")
+    assert shown.exit_code == 0, shown.stderr
+    report = json.loads(shown.stdout)
+    a = set(service.read_assignments(first.id).customer_id)
+    b = set(service.read_assignments(second.id).customer_id)
+    assert a <= b and report["customers"]["lost"] == 0
+    assert report["customers"]["shared"] == len(a) and report["customers"]["new"] == len(b - a)
+    counts = np.array(report["migration"]["counts"])
+    assert counts.shape == (first.k, second.k) and counts.sum() == len(a)
+    assert set(report["drift"]) == {"recency", "frequency", "monetary"}
+    assert report["drift"]["recency"] > 0.01  # two more months move recency
+    assert cli("compare", first.id, second.id).exit_code == 0
