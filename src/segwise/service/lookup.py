@@ -144,6 +144,7 @@ def _cursor() -> duckdb.DuckDBPyConnection:
     con = getattr(_local, "con", None)
     if con is None:
         con = duckdb.connect()
+        con.execute("SET parquet_metadata_cache = true")  # footers read once, not per look-up
         _local.con = con
     return con
 
