@@ -23,10 +23,28 @@ class Settings(BaseSettings):
         description="Catalog database (SQLAlchemy URL); default SQLite under SEGWISE_HOME.",
     )
     api_keys: str = Field(default="", description="Comma-separated API keys for the REST API.")
+    api_read_keys: str = Field(
+        default="",
+        description="Comma-separated read-only API keys: every REST route but uploads and new runs.",
+    )
+    api_workers: int = Field(
+        default=1, ge=1, le=64, description="Processes the REST API runs segmentations in."
+    )
+    api_cors_origins: str = Field(
+        default="",
+        description="Comma-separated origins allowed to call the REST API from a browser "
+        "(CORS); empty turns CORS off.",
+    )
     memory_limit: str | None = Field(
         default=None, description="Memory cap for the DuckDB engine, e.g. '4GB' (default: 80% RAM)."
     )
     threads: int | None = Field(default=None, description="Worker threads (default: all cores).")
+    spark_master: str = Field(
+        default="local[*]",
+        pattern=r"^(local(\[(\d+|\*)(,\d+)?\])?|(spark|sc|k8s)://\S+|yarn)$",
+        description="Where --engine spark runs: local[N], spark://host:7077, yarn, k8s://..., "
+        "or Spark Connect sc://host:15002.",
+    )
     pseudonymise: bool = Field(
         default=False,
         description="Replace customer ids with a keyed HMAC before anything is stored or exported.",

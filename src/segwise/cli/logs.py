@@ -35,7 +35,7 @@ def rfm(
     segments: Annotated[
         Path | None, typer.Option(help="Your own segment grid (.json or .csv).")
     ] = None,
-    engine: Annotated[str, typer.Option(help="local (DuckDB).")] = "local",
+    engine: Annotated[str, typer.Option(help="local (DuckDB) or spark.")] = "local",
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """RFM per customer: recency, frequency, monetary, scores and named segments.

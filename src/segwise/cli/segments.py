@@ -54,7 +54,7 @@ def segment(
     quantity: Annotated[str | None, typer.Option(help="Quantity column of a log.")] = None,
     price: Annotated[str | None, typer.Option(help="Unit price column of a log.")] = None,
     date_format: Annotated[str | None, typer.Option(help="strptime format of the dates.")] = None,
-    engine: Annotated[str, typer.Option(help="local (DuckDB).")] = "local",
+    engine: Annotated[str, typer.Option(help="local (DuckDB) or spark.")] = "local",
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress on stderr.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:

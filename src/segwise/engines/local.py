@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
-from collections.abc import Mapping
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -13,12 +17,12 @@ import duckdb
 
 from segwise.config import Settings
 from segwise.engines.result import CleaningReport, RfmResult
-from segwise.errors import InputError
+from segwise.errors import ConfigError, InputError
 from segwise.features.rfm import DEFAULT_GRID, SegmentGrid, customer_lines_sql, rfm_sql
 from segwise.io import dates
 from segwise.io.readers import Source, load, open_source
 from segwise.io.roles import RoleMapping, detect_roles
-from segwise.io.sql import ident
+from segwise.io.sql import ident, literal
 from segwise.io.validate import (
     REASONS,
     LineRules,
@@ -27,8 +31,13 @@ from segwise.io.validate import (
     date_expr,
     detect_decimal_comma,
     detect_float_ids,
+    line_columns,
     number_expr,
+    reason_code,
+    reason_name,
 )
+
+SPILL_PREFIX = "segwise-spill-"
 
 
 @dataclass(frozen=True)
@@ -43,28 +52,81 @@ class RfmOptions:
 
 
 def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with the configured threads, memory cap and spill folder."""
+    """An in-memory DuckDB with the configured threads, memory cap and spill folder.
+
+    The spill folder is this connection's own (``segwise-spill-<pid>-<random>`` in the temp
+    folder): DuckDB creates it when a query outgrows the cap and removes it on close, and
+    folders left by killed processes are removed here.
+    """
     con = duckdb.connect(config={"preserve_insertion_order": True})
     if settings.threads:
         con.execute(f"SET threads = {int(settings.threads)}")
     if settings.memory_limit:
-        con.execute(f"SET memory_limit = '{settings.memory_limit}'")
-    con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/segwise-spill'")
+        con.execute(f"SET memory_limit = {literal(settings.memory_limit)}")
+    remove_stale_spill()
+    spill = Path(tempfile.gettempdir()) / f"{SPILL_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    con.execute(f"SET temp_directory = {literal(str(spill))}")
     return con
 
 
+def remove_stale_spill(folder: Path | None = None) -> list[Path]:
+    """Remove the spill folders of processes that no longer run (killed mid-query)."""
+    removed = []
+    for path in (folder or Path(tempfile.gettempdir())).glob(f"{SPILL_PREFIX}*-*"):
+        pid = path.name[len(SPILL_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextmanager
+def memory_errors(settings: Settings) -> Iterator[None]:
+    """Turn DuckDB running out of memory under its cap into one line saying what to change."""
+    try:
+        yield
+    except duckdb.OutOfMemoryException as exc:
+        cap = settings.memory_limit or "80% of RAM, the default"
+        detail = str(exc).splitlines()[0] if str(exc) else "out of memory"
+        raise ConfigError(
+            f"the local engine ran out of memory under its cap ({cap}): {detail}; raise "
+            "SEGWISE_MEMORY_LIMIT, or set SEGWISE_THREADS=1 (fewer threads hold fewer buffers)"
+        ) from None
+
+
 def compute_rfm(path: str | Path, options: RfmOptions, settings: Settings) -> RfmResult:
-    """Read a transaction log and compute per-customer RFM, scores and segments."""
+    """Read a transaction log and compute per-customer RFM, scores and segments.
+
+    DuckDB streams the file through one aggregation within ``settings.memory_limit``,
+    spilling past it; only per-customer rows are kept (in ``RfmResult.con``).
+    """
     con = connect(settings)
+    with memory_errors(settings):
+        return _compute_rfm(con, path, options, settings)
+
+
+def _compute_rfm(
+    con: duckdb.DuckDBPyConnection, path: str | Path, options: RfmOptions, settings: Settings
+) -> RfmResult:
     source = open_source(con, path)
     try:
         mapping = detect_roles(source.columns, source.sample, options.columns, file=str(path))
         _require_roles(mapping, source)
-        load(con, source, set(mapping.as_dict().values()))
+        load(con, source, line_columns(mapping))
         types = {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE src").fetchall()}
         rules = _line_rules(con, source, mapping, types, options)
         as_of_text = options.as_of.isoformat() if options.as_of else None
-        classified = classified_sql(rules, as_of_text)
+        classified = classified_sql(rules, as_of_text, reason_codes=True)
         con.execute(
             "CREATE TEMP TABLE customer_lines AS "
             + customer_lines_sql(
@@ -77,6 +139,7 @@ def compute_rfm(path: str | Path, options: RfmOptions, settings: Settings) -> Rf
             "CREATE TEMP TABLE rfm AS "
             + rfm_sql("customer_lines", as_of=as_of, bins=options.bins, grid=options.grid)
         )
+        con.execute("DROP TABLE customer_lines")  # millions of rows, not needed any more
     finally:
         source.close()
     customers = _scalar(con, "SELECT count(*) FROM rfm")
@@ -177,11 +240,14 @@ def _detect_date_format(
     family = dates.detect_family(values, column=column, file=str(source.path))
     max_first = max_second = None
     if family.name == "dmy_or_mdy":
+        # over the distinct values, then their distinct date parts: a log has far fewer
+        # distinct timestamps than lines, and string functions then run on those only
         sep = family.separator
-        part = f"split_part(trim(CAST({ident(column)} AS VARCHAR)), ' ', 1)"
         row = con.execute(
-            f"SELECT max(TRY_CAST(split_part({part}, '{sep}', 1) AS INTEGER)), "
-            f"max(TRY_CAST(split_part({part}, '{sep}', 2) AS INTEGER)) FROM src"
+            f"SELECT max(TRY_CAST(split_part(part, '{sep}', 1) AS INTEGER)), "
+            f"max(TRY_CAST(split_part(part, '{sep}', 2) AS INTEGER)) "
+            "FROM (SELECT DISTINCT split_part(trim(value), ' ', 1) AS part "
+            f"FROM (SELECT DISTINCT CAST({ident(column)} AS VARCHAR) AS value FROM src))"
         ).fetchone()
         assert row is not None
         max_first, max_second = row
@@ -206,7 +272,9 @@ def _report(
         "FROM customer_lines GROUP BY reason"
     )
     names = [d[0] for d in cursor.description]
-    by_reason = {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+    by_reason = {
+        reason_name(row[0]): dict(zip(names, row, strict=True)) for row in cursor.fetchall()
+    }
     total = sum(int(r["lines"]) for r in by_reason.values())
     for reason in ("unparseable_date", "unparseable_amount"):
         bad = int(by_reason.get(reason, {}).get("lines") or 0)
@@ -242,7 +310,9 @@ def _raise_bad_values(
     total: int,
 ) -> None:
     """Stop with the first offending row, its column and value (an extra pass, on error only)."""
-    first = con.execute(f"SELECT min(_row) FROM ({classified}) WHERE reason = ?", [reason])
+    first = con.execute(
+        f"SELECT min(_row) FROM ({classified}) WHERE reason = ?", [reason_code(reason)]
+    )
     first_row, m = int((first.fetchone() or (0,))[0]), rules.mapping
     if reason == "unparseable_date":
         assert m.date is not None and rules.date_format is not None

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from segwise.errors import InputError
+from segwise.io.sql import DUCKDB, Dialect
+from segwise.io.sql import SPARK as SPARK  # the dialects live with the SQL quoting
 
 SEGMENTS = (
     "Champions",
@@ -97,20 +99,6 @@ class SegmentGrid:
 
 
 DEFAULT_GRID = SegmentGrid.from_mapping(DEFAULT_CELLS, "default grid")
-
-
-@dataclass(frozen=True)
-class Dialect:
-    """The few spellings in which DuckDB and Spark SQL differ."""
-
-    name: str
-    text: str
-    intdiv: str  # format with {a} {b}
-    days_between: str  # format with {start} {end}
-
-
-DUCKDB = Dialect("duckdb", "VARCHAR", "({a}) // ({b})", "date_diff('day', {start}, {end})")
-SPARK = Dialect("spark", "STRING", "({a}) div ({b})", "datediff({end}, {start})")
 
 
 def check_bins(bins: int) -> int:

@@ -129,3 +129,61 @@ def user_format(fmt: str) -> DateFormat:
             hint="use strptime codes, e.g. '%d-%m-%Y %H.%M' or '%m/%d/%Y'",
         )
     return DateFormat(fmt, "given by --date-format", whole_value=True)
+
+
+# strptime directive -> (Java pattern, fixed-width Java pattern used next to another directive)
+_JAVA = {
+    "d": ("d", "dd"),
+    "m": ("M", "MM"),
+    "Y": ("yyyy", "yyyy"),
+    "y": ("yy", "yy"),
+    "H": ("H", "HH"),
+    "I": ("h", "hh"),
+    "M": ("m", "mm"),
+    "S": ("s", "ss"),
+    "f": ("SSSSSS", "SSSSSS"),
+    "p": ("a", "a"),
+    "b": ("MMM", "MMM"),
+    "h": ("MMM", "MMM"),
+    "B": ("MMMM", "MMMM"),
+    "j": ("D", "DDD"),
+}
+
+
+def java_pattern(fmt: str) -> str:
+    """The Java DateTimeFormatter pattern (Spark) that reads what a strptime format reads.
+
+    Numbers take one or two digits like strptime, except next to another number without a
+    separator (``%Y%m%d``), where widths must be fixed. Two-digit years read as 20xx here;
+    the SQL maps 69..99 back to 19xx as strptime does.
+    """
+    tokens: list[tuple[str, str]] = []  # ("directive", letter) or ("text", chars)
+    i = 0
+    while i < len(fmt):
+        if fmt[i] == "%" and i + 1 < len(fmt):
+            code = fmt[i + 1]
+            if code == "-" and i + 2 < len(fmt):
+                code, i = fmt[i + 2], i + 1
+            if code == "%":
+                tokens.append(("text", "%"))
+            elif code in _JAVA:
+                tokens.append(("directive", code))
+            else:
+                raise InputError(
+                    f"--date-format directive %{code} cannot be read by the Spark engine",
+                    hint="use %d %m %Y %y %H %I %M %S %f %p %b %B %j, or --engine local",
+                )
+            i += 2
+        else:
+            tokens.append(("text", fmt[i]))
+            i += 1
+    out = []
+    for n, (kind, value) in enumerate(tokens):
+        if kind == "text":
+            quoted = value.isalpha() or value in "[]{}#'"
+            out.append("''" if value == "'" else f"'{value}'" if quoted else value)
+            continue
+        beside = [tokens[j][0] for j in (n - 1, n + 1) if 0 <= j < len(tokens)]
+        flexible, fixed = _JAVA[value]
+        out.append(fixed if "directive" in beside else flexible)
+    return "".join(out)

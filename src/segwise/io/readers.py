@@ -132,6 +132,7 @@ def _open_csv(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
         try:
             return _sniff_csv(con, path, source_path, options, encoding)
         except duckdb.Error as exc:
+            _raise_if_out_of_memory(exc)
             if "unicode" in str(exc).lower() and encoding == "utf-8":
                 continue
             raise _csv_error(exc, path) from None
@@ -208,6 +209,7 @@ def _load_csv(con: duckdb.DuckDBPyConnection, source: Source, cols: list[str]) -
     try:
         con.execute(query)
     except duckdb.Error as exc:
+        _raise_if_out_of_memory(exc)
         if "unicode" not in str(exc).lower() or source.encoding != "utf-8":
             raise _csv_error(exc, source.path) from None
         fallback = _fallback_encoding(source.path)
@@ -290,6 +292,14 @@ def _transcode(path: Path) -> Path:
     return out
 
 
+def _raise_if_out_of_memory(exc: Exception) -> None:
+    """Running out of memory is not a broken file: let the engine report it as such."""
+    import duckdb
+
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        raise exc
+
+
 def _csv_error(exc: Exception, path: Path) -> InputError:
     text = str(exc)
     line = re.search(r"[Ll]ine:?\s*(\d+)", text)
@@ -311,6 +321,7 @@ def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
         described = con.execute(f"DESCRIBE SELECT * FROM {rel_sql}").fetchall()
         rows = con.execute(f"SELECT * FROM {rel_sql} LIMIT {SAMPLE_ROWS}").fetchall()
     except duckdb.Error as exc:
+        _raise_if_out_of_memory(exc)
         raise InputError(
             f"not a readable Parquet file: {str(exc).splitlines()[0]}",
             file=path,
@@ -384,6 +395,7 @@ def read_table(path: str | Path) -> tuple[Source, pd.DataFrame]:
                     f"{_render(source._csv_options)}, sample_size = -1)"
                 ).df()
             except duckdb.Error as exc:
+                _raise_if_out_of_memory(exc)
                 raise _csv_error(exc, source.path) from None
     finally:
         source.close()

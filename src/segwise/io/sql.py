@@ -1,6 +1,8 @@
-"""Quoting for SQL text built from user data (column names, paths, literals)."""
+"""Quoting for SQL text built from user data, and the few spellings in which engines differ."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 
 def ident(name: str) -> str:
@@ -11,3 +13,39 @@ def ident(name: str) -> str:
 def literal(value: str) -> str:
     """A quoted SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The few spellings in which DuckDB and Spark SQL differ; everything else is shared text.
+
+    Identifiers are double-quoted in both (Spark with ``spark.sql.ansi.doubleQuotedIdentifiers``,
+    which the Spark engine sets), so ``ident`` needs no dialect.
+    """
+
+    name: str
+    text: str  # the string type
+    intdiv: str  # format with {a} {b}
+    days_between: str  # format with {start} {end}; a BIGINT
+    backref: str  # the first regexp group in a regexp_replace replacement
+    parse_date: str  # format with {text} {pattern}: a DATE, NULL when the text does not parse
+    java_dates: bool = False  # date patterns are Java DateTimeFormatter patterns, not strptime
+
+
+DUCKDB = Dialect(
+    "duckdb",
+    text="VARCHAR",
+    intdiv="({a}) // ({b})",
+    days_between="date_diff('day', {start}, {end})",
+    backref="\\1",
+    parse_date="CAST(try_strptime({text}, {pattern}) AS DATE)",
+)
+SPARK = Dialect(
+    "spark",
+    text="STRING",
+    intdiv="({a}) div ({b})",
+    days_between="CAST(datediff({end}, {start}) AS BIGINT)",
+    backref="$1",
+    parse_date="CAST(try_to_timestamp({text}, {pattern}) AS DATE)",  # try_to_date: Spark 4.1+
+    java_dates=True,
+)

@@ -90,11 +90,14 @@ def _write_xlsx(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> None:
 
 
 def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write a pandas table by extension, atomically and formula-safe (see ``write_relation``)."""
+    """Write a pandas table by extension, atomically and formula-safe (see ``write_relation``).
+
+    DuckDB reads the frame where it is, a vector at a time, and streams it to the file: no
+    copy of the table is made, so millions of rows cost little more than the frame itself.
+    """
     import duckdb
 
     check_output_path(path)
     with duckdb.connect() as con:
         con.register("frame_view", frame)
-        con.execute("CREATE TEMP TABLE out_table AS SELECT * FROM frame_view")
-        return write_relation(con, "out_table", path)
+        return write_relation(con, "frame_view", path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from datetime import date
 from pathlib import Path
 
@@ -24,11 +25,26 @@ def compute_rfm(
     options = options or RfmOptions()
     check_bins(options.bins)
     settings = settings or get_settings()
-    if engine != "local":
-        raise InputError(f"unknown engine '{engine}'", hint="use --engine local")
+    check_engine(engine)
+    if engine == "spark":
+        from segwise.engines import spark
+
+        return spark.compute_rfm(path, options, settings)
     from segwise.engines import local
 
     return local.compute_rfm(path, options, settings)
+
+
+def check_engine(engine: str) -> None:
+    """Accept ``local`` and ``spark``; PySpark is imported only for ``spark`` and, when it is
+    not installed, that is one line saying how to install it."""
+    if engine not in ("local", "spark"):
+        raise InputError(f"unknown engine '{engine}'", hint="use --engine local or --engine spark")
+    if engine == "spark" and importlib.util.find_spec("pyspark") is None:
+        raise InputError(
+            "--engine spark needs PySpark, which is not installed",
+            hint="install segwise[spark] (pip install 'segwise[spark]')",
+        )
 
 
 def load_grid(path: str | Path | None) -> SegmentGrid:

@@ -51,6 +51,29 @@ def segment(
     kind = resolve_kind(path, options)
     (progress or (lambda _: None))(f"reading {Path(path).name} as {kind}")
     options = replace(options, kind=kind)
+    if engine == "spark":  # lines, RFM and k-means on Spark (docs/spark.md)
+        from segwise.config import get_settings
+        from segwise.service.rfm import check_engine
+
+        check_engine(engine)
+        if kind != "transactions":
+            raise InputError(
+                "--engine spark segments transaction logs; customer tables use the local engine",
+                hint="drop --engine spark",
+            )
+        from segwise.engines.spark_segment import segment_log
+
+        return segment_log(
+            path,
+            options.rfm,
+            settings=settings or get_settings(),
+            features=options.features,
+            k=options.k,
+            k_max=options.k_max,
+            seed=options.seed,
+            rules=rules,
+            progress=progress,
+        )
     table, rfm_segments, extra = load_features(path, options, engine=engine, settings=settings)
     result = segment_table(
         table,
