@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from segwise.errors import InputError
-from segwise.io.sql import DUCKDB, Dialect
+from segwise.io.sql import DUCKDB, Dialect, literal
 from segwise.io.sql import SPARK as SPARK  # the dialects live with the SQL quoting
 
 SEGMENTS = (
@@ -156,7 +156,9 @@ def rfm_sql(
         return "1 + " + dialect.intdiv.format(a=a, b=b)
 
     fm = dialect.intdiv.format(a=f"{to5('f_score')} + {to5('m_score')} + 1", b="2")
-    values = ", ".join(f"({r}, {f}, '{name}')" for (r, f), name in sorted(grid.cells.items()))
+    values = ", ".join(
+        f"({r}, {f}, {literal(name)})" for (r, f), name in sorted(grid.cells.items())
+    )
     t = dialect.text
     return f"""WITH base AS (
   SELECT customer_id, {days} AS recency, frequency, round(spend, 2) AS monetary
