@@ -21,6 +21,9 @@ demo: $(STAMP)
 	$(BIN)/segwise demo
 
 test: $(DEV)
+	@# the real-browser test drives Debian's Chromium; install it when missing and possible
+	@command -v chromium >/dev/null || (apt-get install -y chromium >/dev/null 2>&1 || \
+		(apt-get update >/dev/null 2>&1 && apt-get install -y chromium >/dev/null 2>&1) || true)
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(DEV)

@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     api_keys: str = Field(default="", description="Comma-separated API keys for the REST API.")
     api_read_keys: str = Field(
         default="",
-        description="Comma-separated read-only API keys: every REST route but uploads and new runs.",
+        description="Comma-separated read-only API keys: every REST route but uploads and runs.",
     )
     api_workers: int = Field(
         default=1, ge=1, le=64, description="Processes the REST API runs segmentations in."

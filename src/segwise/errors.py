@@ -54,3 +54,7 @@ class ConfigError(SegwiseError):
 
 class NotFoundError(SegwiseError):
     """A dataset, run, model or customer that was asked for does not exist."""
+
+
+class NotDoneError(InputError):
+    """A run's results were asked for while it is queued, running or failed."""

@@ -25,7 +25,7 @@ from segwise.report.charts import format_number
 from segwise.segment.pipeline import Segmentation
 from segwise.segment.profile import SegmentProfile, profile_segments
 
-__all__ = ["SECTIONS", "render_report", "sections_for", "write_report"]
+__all__ = ["SECTIONS", "render_report", "sections_for", "segment_cards", "write_report"]
 
 #: Section id -> heading, in page order ("rfm" only for transaction logs).
 SECTIONS: dict[str, str] = {
@@ -142,6 +142,13 @@ def write_report(seg: Segmentation, path: str | Path, *, title: str = "Customer 
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8", newline="\n")
     return Path(path)
+
+
+def segment_cards(seg: Segmentation) -> list[SegmentCard]:
+    """The report's segment cards (numbers, what stands out, advice), for other shells too."""
+    used = [c for c in seg.prep.used if c in seg.features.columns]
+    overall = profile_segments(seg.features[used], np.zeros(len(seg.labels), dtype=np.int64))[0]
+    return _cards(seg, overall)
 
 
 def sections_for(seg: Segmentation) -> list[tuple[str, str]]:

@@ -22,10 +22,19 @@ if TYPE_CHECKING:
         DatasetInfo as DatasetInfo,
     )
     from segwise.service.datasets import (
+        FilePreview as FilePreview,
+    )
+    from segwise.service.datasets import (
+        dataset_file as dataset_file,
+    )
+    from segwise.service.datasets import (
         ingest as ingest,
     )
     from segwise.service.datasets import (
         list_datasets as list_datasets,
+    )
+    from segwise.service.datasets import (
+        preview_file as preview_file,
     )
     from segwise.service.demo import (
         DemoRun as DemoRun,
@@ -47,6 +56,9 @@ if TYPE_CHECKING:
     )
     from segwise.service.predict import (
         save_target_model as save_target_model,
+    )
+    from segwise.service.predict import (
+        target_predictions as target_predictions,
     )
     from segwise.service.predict import (
         train_segment_model as train_segment_model,
@@ -107,6 +119,9 @@ _HOME = {
     "ingest": "segwise.service.datasets",
     "list_datasets": "segwise.service.datasets",
     "DatasetInfo": "segwise.service.datasets",
+    "FilePreview": "segwise.service.datasets",
+    "dataset_file": "segwise.service.datasets",
+    "preview_file": "segwise.service.datasets",
     "RunInfo": "segwise.service.runs",
     "start_run": "segwise.service.runs",
     "execute_run": "segwise.service.runs",
@@ -128,6 +143,7 @@ _HOME = {
     "save_target_model": "segwise.service.predict",
     "train_segment_model": "segwise.service.predict",
     "train_target_model": "segwise.service.predict",
+    "target_predictions": "segwise.service.predict",
     "compute_rfm": "segwise.service.rfm",
     "load_grid": "segwise.service.rfm",
     "parse_as_of": "segwise.service.rfm",

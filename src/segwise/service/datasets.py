@@ -161,6 +161,50 @@ def list_datasets(settings: Settings | None = None) -> list[DatasetInfo]:
     return [DatasetInfo.of(d) for d in open_catalog(settings).datasets()]
 
 
+@dataclass(frozen=True)
+class FilePreview:
+    """A file's first rows, its detected kind and column roles, before anything is stored."""
+
+    kind: str  # "transactions" or "customers"
+    columns: list[str]
+    head: pd.DataFrame
+    roles: dict[str, str]  # role -> column, for the roles found
+    how: dict[str, str]  # role -> how it was recognised (flag, header, content)
+    source: dict[str, object]  # format, encoding, delimiter
+
+
+def preview_file(
+    path: str | Path, columns: Mapping[str, str | None] | None = None, *, rows: int = 20
+) -> FilePreview:
+    """The first ``rows`` rows of a file and its detected roles, so a user can correct them
+    before ingesting (only a sample is read, never the whole file)."""
+    import duckdb
+    import pandas as pd
+
+    from segwise.io.readers import open_source
+    from segwise.io.roles import detect_roles, looks_like_log
+
+    with duckdb.connect() as con:
+        source = open_source(con, path)
+        source.close()
+    mapping = detect_roles(source.columns, source.sample, columns, file=str(path))
+    head = pd.DataFrame({c: source.sample[c][:rows] for c in source.columns})
+    return FilePreview(
+        kind="transactions" if looks_like_log(mapping, source.sample) else "customers",
+        columns=list(source.columns),
+        head=head,
+        roles=mapping.as_dict(),
+        how=dict(mapping.how),
+        source=source.describe(),
+    )
+
+
+def dataset_file(dataset_id: str, *, settings: Settings | None = None) -> Path:
+    """The stored Parquet file of a dataset (cleaned lines of a log, or the customer table)."""
+    settings = settings or get_settings()
+    return settings.home / open_catalog(settings).dataset(dataset_id).path
+
+
 def detect_kind(path: Path, columns: Mapping[str, str | None] | None = None) -> str:
     """ "transactions" when the file reads as a log (customer, date, money, repeat ids)."""
     import duckdb

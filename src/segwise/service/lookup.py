@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -38,7 +40,8 @@ class _RunView:
     pseudonymised: bool
 
 
-_local = threading.local()
+_shared: list[duckdb.DuckDBPyConnection] = []  # one in-memory database, made on first use
+_shared_lock = threading.Lock()
 
 
 def lookup_customer(
@@ -48,7 +51,13 @@ def lookup_customer(
     each feature (percentile), and for logs the purchases by month and the top products."""
     settings = settings or get_settings()
     view = _view(str(settings.home), settings.database_url, run_id)
-    con = _cursor()
+    with _cursor() as con:
+        return _lookup(con, view, settings, customer_id)
+
+
+def _lookup(
+    con: duckdb.DuckDBPyConnection, view: _RunView, settings: Settings, customer_id: str
+) -> dict[str, Any]:
     wanted = [customer_id]
     if view.pseudonymised:
         key = pseudonym_key(settings, True)
@@ -139,14 +148,25 @@ def _view(home: str, url: str | None, run_id: str) -> _RunView:
     )
 
 
-def _cursor() -> duckdb.DuckDBPyConnection:
-    """One DuckDB connection per thread (look-ups run in API worker threads)."""
-    con = getattr(_local, "con", None)
-    if con is None:
-        con = duckdb.connect()
-        con.execute("SET parquet_metadata_cache = true")  # footers read once, not per look-up
-        _local.con = con
-    return con
+@contextmanager
+def _cursor() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor of one shared DuckDB database, closed after the look-up.
+
+    Cursors share the database's Parquet footer cache, so a look-up reads only the row
+    groups it needs. Not one connection per thread: API worker threads are daemons, and a
+    DuckDB connection left in a thread's locals was destroyed as the interpreter shut down,
+    which aborted the process ("terminate called ... exception not rethrown").
+    """
+    with _shared_lock:
+        if not _shared:
+            con = duckdb.connect()
+            con.execute("SET GLOBAL parquet_metadata_cache = true")  # every cursor: footers once
+            _shared.append(con)
+    cursor = _shared[0].cursor()
+    try:
+        yield cursor
+    finally:
+        cursor.close()
 
 
 def _percentile(quantiles: list[float], value: float) -> float | None:

@@ -78,8 +78,31 @@ def save_target_model(
     pipeline: Pipeline, report: TargetReport, frame: pd.DataFrame, path: str | Path
 ) -> Path:
     """Write a target model file; the manifest carries the classes and the evaluation."""
+    return save_model(path, pipeline, _target_manifest(pipeline, report, frame))
+
+
+def target_predictions(
+    pipeline: Pipeline, report: TargetReport, frame: pd.DataFrame
+) -> pd.DataFrame:
+    """Every row of a freshly trained target model's table with its actual value, the
+    prediction, its probability and reasons (the dashboard's per-customer download)."""
+    predictor = Predictor(pipeline, _target_manifest(pipeline, report, frame))
+    out = predictor.predict(frame.reset_index(drop=True))
+    ident = "customer_id" if "customer_id" in frame.columns else None
+    if ident is None:
+        from segwise.io.roles import id_column
+
+        sample = {str(c): frame[c].head(2000).tolist() for c in frame.columns}
+        ident = id_column(list(frame.columns), sample)
+    ids = frame[ident] if ident is not None else pd.Series(range(1, len(frame) + 1))
+    out.insert(0, "customer_id", ids.astype(str).to_numpy())
+    out.insert(1, report.target, frame[report.target].to_numpy())
+    return out
+
+
+def _target_manifest(pipeline: Pipeline, report: TargetReport, frame: pd.DataFrame) -> Manifest:
     specs = feature_specs(pipeline)
-    manifest = Manifest(
+    return Manifest(
         kind="target",
         features=specs,
         data_hash=data_hash(frame[list(specs)]),
@@ -88,7 +111,6 @@ def save_target_model(
         names=[str(c) for c in pipeline.classes_],
         target=report.target,
     )
-    return save_model(path, pipeline, manifest)
 
 
 @dataclass
@@ -137,6 +159,22 @@ class Predictor:
                 "reasons": ["; ".join(r.text for r in row) for row in reasons],
             }
         return pd.DataFrame(columns, index=rows.index)
+
+    def typical_inputs(self) -> dict[str, Any]:
+        """A typical training customer, column by column (median number, commonest answer):
+        the starting values of a prediction form."""
+        from segwise.predict.explain import typical_values
+
+        return typical_values(self.pipeline.steps[0][1])
+
+    def reasons(self, rows: pd.DataFrame, *, top: int = REASONS_SHOWN) -> list[list[str]]:
+        """Why each row got its answer: the few inputs that pushed it most, in plain words."""
+        checked = check_rows(rows, self.manifest.features)
+        names: dict[Any, str] | None = None
+        if self.manifest.kind == "segment":
+            names = dict(zip(self.manifest.labels, self.manifest.names, strict=True))
+        found = explain(self.pipeline, checked.frame, top=top, class_names=names)
+        return [[r.text for r in row] for row in found]
 
     def _serving_pipeline(self) -> Any:
         """``pipeline``, or the same fitted steps scoring its random forest in this thread."""

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from segwise.config import Settings, get_settings
 from segwise.engines.local import RfmOptions
-from segwise.errors import InputError, NotFoundError
+from segwise.errors import InputError, NotDoneError, NotFoundError
 from segwise.features.rfm import DEFAULT_GRID, SegmentGrid
 from segwise.service.datasets import LINE_ROLES, DatasetInfo, ingest, open_catalog
 from segwise.service.segments import SegmentOptions
@@ -238,17 +238,20 @@ def copy_run_model(run_id: str, target: str | Path, *, settings: Settings | None
 
 
 def run_predictor(run_id: str, *, settings: Settings | None = None) -> Predictor:
-    """The run's segment classifier, loaded once per process and kept in memory."""
-    path = run_files(run_id, settings=settings) / "model.skops"
-    if not path.exists():
-        raise InputError(f"run {run_id} has no model", hint="run again with its classifier")
-    return _load_predictor(str(path))
+    """The run's segment classifier, loaded once per process and kept in memory; a done run
+    never changes, so later calls answer without touching the catalog."""
+    settings = settings or get_settings()
+    return _load_predictor(str(settings.home), settings.database_url, run_id)
 
 
 @lru_cache(maxsize=16)
-def _load_predictor(path: str) -> Predictor:
+def _load_predictor(home: str, url: str | None, run_id: str) -> Predictor:
     from segwise.service.predict import Predictor
 
+    settings = get_settings().model_copy(update={"home": Path(home), "database_url": url})
+    path = run_files(run_id, settings=settings) / "model.skops"
+    if not path.exists():
+        raise InputError(f"run {run_id} has no model", hint="run again with its classifier")
     return Predictor.load(path)
 
 
@@ -289,7 +292,7 @@ def _dataset(
 def _done(catalog: Catalog, run_id: str) -> Run:
     run = catalog.run(run_id)
     if run.status != "done":
-        raise InputError(f"run {run.id} is {run.status}, not done", hint="see `segwise runs`")
+        raise NotDoneError(f"run {run.id} is {run.status}, not done", hint="see `segwise runs`")
     return run
 
 

@@ -1,0 +1,238 @@
+"""Plotly figures of the dashboard: the HTML report's charts, plus the few only it shows
+(customer timeline and standing, run migration and drift, target evaluation).
+
+The report's builders (``segwise.report.charts``) return JSON; ``report_figures`` turns them
+into figures once per run. Every label from user data goes through ``charts.label``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from segwise.report import charts
+from segwise.report.charts import FONT, color, label
+
+if TYPE_CHECKING:
+    from segwise.segment.pipeline import Segmentation
+
+PSI_SHIFTED = 0.25
+PSI_SOME = 0.1
+
+
+def report_figures(seg: Segmentation) -> dict[str, go.Figure]:
+    """The report's charts of a run, by name: sizes, profiles, map2d, map3d, k, rfm."""
+    import numpy as np
+
+    from segwise.segment.profile import profile_segments
+
+    used = [c for c in seg.prep.used if c in seg.features.columns]
+    overall = profile_segments(seg.features[used], np.zeros(len(seg.labels), dtype=np.int64))[0]
+    rows = charts.map_sample(seg.labels)
+    bins = int((seg.extra.get("rfm") or {}).get("bins") or 5)
+    cells = charts.rfm_cells(seg.features, bins) if seg.kind == "transactions" else None
+    built: dict[str, str | None] = {
+        "sizes": charts.sizes_chart(seg),
+        "profiles": charts.profile_chart(seg.profiles, seg.names, overall),
+        "map2d": charts.scatter_2d_chart(seg, rows),
+        "map3d": charts.scatter_3d_chart(seg, rows),
+        "k": charts.k_selection_chart(seg.k_selection) if seg.k_selection else None,
+        "rfm": charts.rfm_grid_chart(*cells) if cells else None,
+    }
+    return {name: from_json(text) for name, text in built.items() if text is not None}
+
+
+def from_json(text: str) -> go.Figure:
+    """A report chart's JSON as a figure."""
+    figure: go.Figure = pio.from_json(text, skip_invalid=True)
+    return figure
+
+
+def _layout(height: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "template": "none",
+        "height": height,
+        "font": {"family": FONT, "size": 13, "color": "#1f2933"},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        "dragmode": False,
+    } | extra
+
+
+def _axis(**extra: Any) -> dict[str, Any]:
+    return {"automargin": True, "gridcolor": "#e4e7eb", "fixedrange": True} | extra
+
+
+def history_chart(history: Sequence[Mapping[str, Any]]) -> go.Figure:
+    """A customer's net spend per month (bars) and purchases per month (line), quiet months
+    included, from the first month with a line to the last."""
+    history = _every_month(history)
+    months = [h["month"] for h in history]
+    most = max([int(h["purchases"]) for h in history] or [1])
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            x=months,
+            y=[h["spend"] for h in history],
+            name="net spend",
+            marker={"color": color(0)},
+            hovertemplate="%{x}<br>net spend %{y:,.2f}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=months,
+            y=[h["purchases"] for h in history],
+            name="purchases",
+            yaxis="y2",
+            mode="lines+markers",
+            line={"color": color(1)},
+            hovertemplate="%{x}<br>%{y} purchases<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        _layout(300),
+        xaxis=_axis(type="category", title_text="month"),
+        yaxis=_axis(title_text="net spend"),
+        yaxis2=_axis(
+            title_text="purchases",
+            overlaying="y",
+            side="right",
+            showgrid=False,
+            range=[0, most + 1],
+            dtick=max(1, math.ceil((most + 1) / 5)),
+        ),
+    )
+    return fig
+
+
+def _every_month(history: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """``history`` with the months between its first and last (no purchase) filled in."""
+    import pandas as pd
+
+    if not history:
+        return []
+    seen = {h["month"]: h for h in history}
+    span = pd.period_range(history[0]["month"], history[-1]["month"], freq="M")
+    quiet = {"purchases": 0, "returns": 0, "spend": 0.0}
+    return [seen.get(str(m), {"month": str(m), **quiet}) for m in span]
+
+
+def migration_chart(migration: Mapping[str, Any]) -> go.Figure:
+    """Sankey of customers from the earlier run's segments (left) to the later run's."""
+    sources, targets = list(migration["from"]), list(migration["to"])
+    counts: list[list[int]] = migration["counts"]
+    by_name: dict[str, str] = {}  # one colour per segment name, on both sides
+    for name in sources + targets:
+        by_name.setdefault(name, color(len(by_name)))
+    link_source, link_target, values, colours = [], [], [], []
+    for i, row in enumerate(counts):
+        for j, n in enumerate(row):
+            if n > 0:
+                link_source.append(i)
+                link_target.append(len(sources) + j)
+                values.append(n)
+                colours.append(_faded(by_name[sources[i]]))
+    fig = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={
+                "label": [label(s) for s in sources] + [label(t) for t in targets],
+                "color": [by_name[name] for name in sources + targets],
+                "pad": 12,
+                "thickness": 14,
+            },
+            link={
+                "source": link_source,
+                "target": link_target,
+                "value": values,
+                "color": colours,
+                "hovertemplate": "%{source.label} → %{target.label}: %{value:,}<extra></extra>",
+            },
+        )
+    )
+    fig.update_layout(_layout(max(320, 40 * max(len(sources), len(targets)) + 80)))
+    return fig
+
+
+def _faded(hex_colour: str, alpha: float = 0.35) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def drift_chart(drift: Mapping[str, float | None]) -> go.Figure:
+    """Population stability index per feature, coloured by how far it moved."""
+    names = [name for name, value in drift.items() if value is not None]
+    values = [float(drift[name] or 0.0) for name in names]
+    shade = [
+        color(2) if v > PSI_SHIFTED else color(5) if v > PSI_SOME else color(4) for v in values
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=values,
+            y=[label(n, 18) for n in names],
+            orientation="h",
+            marker={"color": shade},
+            text=[f"{v:.3f}" for v in values],
+            textposition="auto",
+            hovertemplate="%{y}: PSI %{x:.3f}<extra></extra>",
+        )
+    )
+    for edge in (PSI_SOME, PSI_SHIFTED):
+        fig.add_vline(x=edge, line={"color": "#9aa5b1", "dash": "dot"})
+    fig.update_layout(
+        _layout(max(160, 44 * len(names) + 60), showlegend=False),
+        xaxis=_axis(title_text="PSI (< 0.1 stable, > 0.25 shifted)", rangemode="tozero"),
+        yaxis=_axis(type="category", autorange="reversed"),
+    )
+    return fig
+
+
+def confusion_chart(matrix: Sequence[Sequence[int]], classes: Sequence[Any]) -> go.Figure:
+    """Hold-out confusion matrix: true class (rows) by predicted class (columns)."""
+    names = [label(c) for c in classes]
+    fig = go.Figure(
+        go.Heatmap(
+            z=[list(row) for row in matrix][::-1],
+            x=names,
+            y=names[::-1],
+            colorscale="Blues",
+            texttemplate="%{z}",
+            hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
+            showscale=False,
+            xgap=2,
+            ygap=2,
+        )
+    )
+    fig.update_layout(
+        _layout(max(240, 50 * len(names) + 120)),
+        xaxis=_axis(type="category", title_text="predicted", showgrid=False),
+        yaxis=_axis(type="category", title_text="true", showgrid=False),
+    )
+    return fig
+
+
+def importance_chart(importance: Mapping[str, float]) -> go.Figure:
+    """How much the hold-out macro F1 drops when each input column is shuffled."""
+    ranked = sorted(importance.items(), key=lambda item: -item[1])[:20]
+    fig = go.Figure(
+        go.Bar(
+            x=[v for _, v in ranked],
+            y=[label(n, 18) for n, _ in ranked],
+            orientation="h",
+            marker={"color": color(0)},
+            hovertemplate="%{y}: macro F1 drops %{x:.3f} when shuffled<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        _layout(max(180, 32 * len(ranked) + 80), showlegend=False),
+        xaxis=_axis(title_text="drop in macro F1 when shuffled"),
+        yaxis=_axis(type="category", autorange="reversed"),
+    )
+    return fig

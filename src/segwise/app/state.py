@@ -1,0 +1,167 @@
+"""Per-user state of the dashboard, kept in ``st.session_state`` (never in module globals).
+
+One browser tab is one session: the file it uploaded, the dataset it works on, its latest
+run (with the in-memory ``Segmentation`` behind the charts) and its latest target model.
+Uploaded files are written under ``SEGWISE_HOME/uploads/<content hash>/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+from segwise.config import Settings, get_settings
+from segwise.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sklearn.pipeline import Pipeline
+
+    from segwise.predict.target import TargetReport
+    from segwise.segment.pipeline import Segmentation
+    from segwise.service.datasets import DatasetInfo
+
+UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "parquet"]
+"""File name endings the upload widget accepts."""
+
+SOURCE = "source_path"
+UPLOAD_ID = "upload_file_id"
+DATASET = "dataset"
+RUN = "run_id"
+SEGMENTATION = "segmentation"
+FIGURES = "figures"
+TARGET = "target_model"
+PREDICTION = "prediction"
+CUSTOMER = "customer_query"
+
+
+@dataclass(frozen=True)
+class TargetModel:
+    """A target model trained in this session, its evaluation and its per-row predictions."""
+
+    dataset: str
+    pipeline: Pipeline
+    report: TargetReport
+    predictions: pd.DataFrame
+
+
+def save_upload(name: str, data: bytes, *, settings: Settings | None = None) -> Path:
+    """Write uploaded bytes to ``uploads/<hash>/<name>`` (once per content) and return the
+    path; refuses files over ``max_upload_mb`` (Streamlit's own limit applies first when the
+    app runs through ``segwise app``)."""
+    settings = settings or get_settings()
+    limit = settings.max_upload_mb
+    if len(data) > limit * 1024 * 1024:
+        raise InputError(
+            f"the file is {len(data) / 1024 / 1024:,.0f} MB, over the {limit} MB limit",
+            file=name,
+            hint="raise SEGWISE_MAX_UPLOAD_MB or use `segwise ingest` on the server",
+        )
+    if not data:
+        raise InputError("the file is empty", file=name, hint="export the data again")
+    suffix = Path(name).suffix.lower().lstrip(".")
+    if suffix not in UPLOAD_TYPES:
+        raise InputError(
+            f"cannot read '.{suffix}' files",
+            file=name,
+            hint=f"upload {', '.join('.' + t for t in UPLOAD_TYPES)}",
+        )
+    safe = re.sub(r"[^\w.\- ]", "_", Path(name).name).strip(" .") or f"upload.{suffix}"
+    folder = settings.home / "uploads" / hashlib.sha256(data).hexdigest()[:16]
+    path = folder / safe
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{safe}.part"
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return path
+
+
+def accept_upload(file_id: str, name: str, data: bytes) -> Path:
+    """Save an upload once per widget file (reruns do not write it again); it becomes the
+    file the Data page previews."""
+    current = source_path()
+    if st.session_state.get(UPLOAD_ID) == file_id and current is not None:
+        return current
+    path = save_upload(name, data)
+    st.session_state[UPLOAD_ID] = file_id
+    set_source(path)
+    return path
+
+
+def source_path() -> Path | None:
+    """The uploaded file being previewed, if any."""
+    found = st.session_state.get(SOURCE)
+    return Path(found) if found else None
+
+
+def set_source(path: Path | None) -> None:
+    st.session_state[SOURCE] = str(path) if path is not None else None
+
+
+def dataset() -> DatasetInfo | None:
+    """The stored dataset this session works on."""
+    found: DatasetInfo | None = st.session_state.get(DATASET)
+    return found
+
+
+def set_dataset(info: DatasetInfo) -> None:
+    """Work on ``info`` from now on; a different dataset forgets the session's latest
+    segmentation and target model (they described the other one)."""
+    previous = dataset()
+    st.session_state[DATASET] = info
+    if previous is not None and previous.id != info.id:
+        for key in (TARGET, SEGMENTATION, FIGURES):
+            st.session_state.pop(key, None)
+
+
+def run_id() -> str | None:
+    """The run this session looks at (its latest, or one picked on a page)."""
+    found: str | None = st.session_state.get(RUN)
+    return found
+
+
+def set_run(run: str, seg: Segmentation | None = None) -> None:
+    """Look at ``run``; ``seg`` is its in-memory result when it ran in this session."""
+    if run != run_id():
+        st.session_state.pop(PREDICTION, None)
+    st.session_state[RUN] = run
+    if seg is not None:
+        st.session_state[SEGMENTATION] = (run, seg)
+        st.session_state[FIGURES] = (run, {})
+
+
+def segmentation() -> tuple[str, Segmentation] | None:
+    """The latest run made in this session, with its ``Segmentation``."""
+    found: tuple[str, Segmentation] | None = st.session_state.get(SEGMENTATION)
+    return found
+
+
+def figure_store(run: str) -> dict[str, Any]:
+    """Chart JSON already built for ``run`` in this session (built once, shown on reruns)."""
+    found = st.session_state.get(FIGURES)
+    if found is None or found[0] != run:
+        found = (run, {})
+        st.session_state[FIGURES] = found
+    store: dict[str, Any] = found[1]
+    return store
+
+
+def target_model() -> TargetModel | None:
+    found: TargetModel | None = st.session_state.get(TARGET)
+    return found
+
+
+def set_target_model(model: TargetModel) -> None:
+    st.session_state[TARGET] = model
+
+
+def forget(prefix: str) -> None:
+    """Drop every session value whose key starts with ``prefix`` (a form's reset)."""
+    for key in [k for k in st.session_state if str(k).startswith(prefix)]:
+        del st.session_state[key]
