@@ -152,3 +152,18 @@ def test_result_is_usable_from_python(data):
     assert len(frame) == 7
     assert frame["monetary"].sum() == pytest.approx(909.26)
     assert result.to_arrow().num_rows == 7
+
+
+def test_lines_worth_millions_are_summed_exactly(cli, tmp_path):
+    log = tmp_path / "big.csv"
+    log.write_text(
+        "InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,CustomerID\n"
+        "1,A,2000,2011-01-01,1500.50,1\n"
+        "2,A,1,2011-01-02,3,2\n"
+        "3,A,1,2011-01-03,3.01,1\n"
+    )
+    out = tmp_path / "out.csv"
+    result = cli("rfm", log, "--out", out)
+    assert result.exit_code == 0, result.stderr
+    got = read_out(out).set_index("customer_id")["monetary"].to_dict()
+    assert got == {"1": 3_001_003.01, "2": 3.0}

@@ -173,7 +173,7 @@ def classified_sql(
     if m.amount:
         value = number_expr(rules, m.amount)
     elif m.quantity and price:
-        value = f"({qty}) * ({price})"
+        value = f"CAST({qty} AS DECIMAL(38,6)) * ({price})"  # a line may pass 1,000,000
     else:
         assert price is not None, "a log needs an amount, or a quantity and a price"
         value = price
