@@ -60,7 +60,7 @@ class RfmResult:
         return self.con.execute(f"SELECT * FROM {self.table}").df()
 
     def to_arrow(self) -> pa.Table:
-        return self.con.execute(f"SELECT * FROM {self.table}").to_arrow_table()
+        return self.con.sql(f"SELECT * FROM {self.table}").to_arrow_table()
 
     def write(self, path: str | Path) -> Path:
         """Write the per-customer table by extension (.csv .parquet .xlsx)."""
