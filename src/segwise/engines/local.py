@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 
 from segwise.config import Settings
-from segwise.engines.result import CleaningReport, RfmResult
+from segwise.engines.result import CleaningReport, RfmResult, report_from_groups
 from segwise.errors import ConfigError, InputError
 from segwise.features.rfm import DEFAULT_GRID, SegmentGrid, customer_lines_sql, rfm_sql
 from segwise.io import dates
@@ -24,7 +24,6 @@ from segwise.io.readers import Source, load, open_source
 from segwise.io.roles import RoleMapping, detect_roles
 from segwise.io.sql import ident, literal
 from segwise.io.validate import (
-    REASONS,
     LineRules,
     classified_sql,
     customer_text_expr,
@@ -275,29 +274,14 @@ def _report(
     by_reason = {
         reason_name(row[0]): dict(zip(names, row, strict=True)) for row in cursor.fetchall()
     }
-    total = sum(int(r["lines"]) for r in by_reason.values())
-    for reason in ("unparseable_date", "unparseable_amount"):
-        bad = int(by_reason.get(reason, {}).get("lines") or 0)
-        if bad > max_bad * total:
-            _raise_bad_values(con, source, rules, classified, reason, bad, total)
-    kept = by_reason.get(None)
-    if kept is None:
-        raise InputError(
-            "no line belongs to a customer",
-            file=source.path,
-            hint="check the customer column (--customer) and the adjustments in the file",
-        )
-    idle_lines = int(kept["idle_lines"] or 0)
-    counts = {r: int(row["lines"]) for r, row in by_reason.items() if r is not None}
-    counts["no_purchase"] = idle_lines
-    report = CleaningReport(
-        lines=total,
-        kept_lines=int(kept["lines"]) - idle_lines,
-        dropped={r: counts[r] for r in REASONS if counts.get(r)},
-        returns=int(kept["returns"] or 0),
-        customers_without_purchase=int(kept["idle_customers"] or 0),
+    return report_from_groups(
+        by_reason,
+        file=source.path,
+        max_bad_share=max_bad,
+        raise_bad=lambda reason, bad, total: _raise_bad_values(
+            con, source, rules, classified, reason, bad, total
+        ),
     )
-    return report, max(r["last_day"] for r in by_reason.values() if r["last_day"] is not None)
 
 
 def _raise_bad_values(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from segwise.errors import InputError
 from segwise.io.validate import REASONS
 from segwise.io.writers import write_relation
 
@@ -38,6 +40,40 @@ class CleaningReport:
     def explain(self) -> list[tuple[str, int, str]]:
         """(reason, lines, plain words) for every reason with at least one line."""
         return [(r, n, REASONS[r]) for r, n in self.dropped.items() if n]
+
+
+def report_from_groups(
+    by_reason: Mapping[str | None, Mapping[str, Any]],
+    *,
+    file: str | Path,
+    max_bad_share: float,
+    raise_bad: Callable[[str, int, int], None],
+) -> tuple[CleaningReport, date]:
+    """The cleaning report and the last day, from the lines grouped by drop reason (None =
+    kept); ``raise_bad(reason, bad, total)`` stops a run with too many unreadable values."""
+    total = sum(int(r["lines"]) for r in by_reason.values())
+    for reason in ("unparseable_date", "unparseable_amount"):
+        bad = int(by_reason.get(reason, {}).get("lines") or 0)
+        if bad > max_bad_share * total:
+            raise_bad(reason, bad, total)
+    kept = by_reason.get(None)
+    if kept is None:
+        raise InputError(
+            "no line belongs to a customer",
+            file=file,
+            hint="check the customer column (--customer) and the adjustments in the file",
+        )
+    idle_lines = int(kept["idle_lines"] or 0)
+    counts = {r: int(row["lines"]) for r, row in by_reason.items() if r is not None}
+    counts["no_purchase"] = idle_lines
+    report = CleaningReport(
+        lines=total,
+        kept_lines=int(kept["lines"]) - idle_lines,
+        dropped={r: counts[r] for r in REASONS if counts.get(r)},
+        returns=int(kept["returns"] or 0),
+        customers_without_purchase=int(kept["idle_customers"] or 0),
+    )
+    return report, max(r["last_day"] for r in by_reason.values() if r["last_day"] is not None)
 
 
 @dataclass
