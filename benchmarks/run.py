@@ -1,7 +1,9 @@
 """Run every benchmark of this folder (``make bench``): each ``bench_*.py`` in its own process.
 
 Each script regenerates its own section of ``docs/benchmarks.md``; see their docstrings for
-options (sizes, repeats). Exit status 1 if any of them failed.
+options (sizes, repeats). ``bench_scale.py`` is the long one: it writes a 100M-line log
+(~0.9 GB in ``benchmarks/data/``) and runs each tool on it (~30 min on 2 cores).
+Exit status 1 if any of them failed.
 """
 
 from __future__ import annotations
