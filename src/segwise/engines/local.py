@@ -28,8 +28,6 @@ from segwise.io.validate import (
     classified_sql,
     customer_text_expr,
     date_expr,
-    detect_decimal_comma,
-    detect_float_ids,
     line_columns,
     number_expr,
     reason_code,
@@ -218,18 +216,7 @@ def _line_rules(
         fmt = dates.user_format(options.date_format)
     elif not (date_type == "DATE" or date_type.startswith("TIMESTAMP")):
         fmt = _detect_date_format(con, source, mapping.date)
-    numeric = [c for c in (mapping.quantity, mapping.price, mapping.amount) if c]
-    return LineRules(
-        mapping=mapping,
-        types=types,
-        date_format=fmt,
-        decimal_comma=frozenset(
-            c
-            for c in numeric
-            if types[c] == "VARCHAR" and detect_decimal_comma(source.sample[c], source.separator)
-        ),
-        float_ids=detect_float_ids(source.sample[mapping.customer]),
-    )
+    return LineRules.sniffed(mapping, types, fmt, source.sample, source.separator)
 
 
 def _detect_date_format(

@@ -49,6 +49,30 @@ class LineRules:
     decimal_comma: frozenset[str] = field(default_factory=frozenset)
     float_ids: bool = False
 
+    @classmethod
+    def sniffed(
+        cls,
+        mapping: RoleMapping,
+        types: Mapping[str, str],
+        date_format: DateFormat | None,
+        sample: Mapping[str, Sequence[object]],
+        separator: str | None,
+    ) -> LineRules:
+        """Rules for a file: decimal commas and float ids judged from its value sample."""
+        numeric = [c for c in (mapping.quantity, mapping.price, mapping.amount) if c]
+        assert mapping.customer is not None
+        return cls(
+            mapping=mapping,
+            types=types,
+            date_format=date_format,
+            decimal_comma=frozenset(
+                c
+                for c in numeric
+                if types[c] == "VARCHAR" and detect_decimal_comma(sample[c], separator)
+            ),
+            float_ids=detect_float_ids(sample[mapping.customer]),
+        )
+
 
 def line_columns(mapping: RoleMapping) -> set[str]:
     """The columns the line rules read: every role's, but a description only when there is no
