@@ -204,3 +204,15 @@ def test_strptime_formats_become_java_patterns():
     assert java_pattern("%Y-%m-%dT%H:%M") == "yyyy-M-d'T'H:m"
     with pytest.raises(InputError, match="%a"):
         java_pattern("%a %d/%m/%Y")
+
+
+def test_every_built_text_parses_in_spark_sql(spark: Any) -> None:
+    from test_sql_text import built_texts
+
+    from segwise.io.sql import SPARK
+
+    parser = spark._jsparkSession.sessionState().sqlParser()
+    texts = built_texts(SPARK)
+    assert len(texts) > 100
+    for text in texts:
+        parser.parsePlan(text)  # raises ParseException on a syntax error

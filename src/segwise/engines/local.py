@@ -22,7 +22,7 @@ from segwise.features.rfm import DEFAULT_GRID, SegmentGrid, customer_lines_sql, 
 from segwise.io import dates
 from segwise.io.readers import Source, load, open_source
 from segwise.io.roles import RoleMapping, detect_roles
-from segwise.io.sql import ident, literal
+from segwise.io.sql import ident, literal, relation
 from segwise.io.validate import (
     LineRules,
     classified_sql,
@@ -126,9 +126,7 @@ def _compute_rfm(
         classified = classified_sql(rules, as_of_text, reason_codes=True)
         con.execute(
             "CREATE TEMP TABLE customer_lines AS "
-            + customer_lines_sql(
-                f"({classified}) AS lines", customer_text=customer_text_expr(rules)
-            )
+            + customer_lines_sql(classified, customer_text=customer_text_expr(rules))
         )
         report, last_day = _report(con, source, rules, classified, settings.max_bad_share)
         as_of = options.as_of or last_day + timedelta(days=1)
@@ -172,11 +170,12 @@ def kept_lines_sql(rules: LineRules, classified: str) -> str:
     line += "l.invoice, l.value, l.is_return, "
     if product is None:
         return (
-            line + f"CAST(NULL AS VARCHAR) AS product FROM ({classified}) AS l WHERE reason IS NULL"
+            line + "CAST(NULL AS VARCHAR) AS product "
+            f"FROM {relation(classified, 'l')} WHERE reason IS NULL"
         )
     return (
         line + f"NULLIF(trim(CAST(src.{ident(product)} AS VARCHAR)), '') AS product "
-        f"FROM ({classified}) AS l JOIN src USING (_row) WHERE l.reason IS NULL"
+        f"FROM {relation(classified, 'l')} JOIN src USING (_row) WHERE l.reason IS NULL"
     )
 
 
@@ -282,7 +281,8 @@ def _raise_bad_values(
 ) -> None:
     """Stop with the first offending row, its column and value (an extra pass, on error only)."""
     first = con.execute(
-        f"SELECT min(_row) FROM ({classified}) WHERE reason = ?", [reason_code(reason)]
+        f"SELECT min(_row) FROM {relation(classified, 'l')} WHERE reason = ?",
+        [reason_code(reason)],
     )
     first_row, m = int((first.fetchone() or (0,))[0]), rules.mapping
     if reason == "unparseable_date":

@@ -25,7 +25,7 @@ from segwise.features.rfm import SPARK, customer_lines_sql, rfm_sql
 from segwise.io import dates
 from segwise.io.readers import Source, open_source
 from segwise.io.roles import RoleMapping, detect_roles
-from segwise.io.sql import ident, literal
+from segwise.io.sql import ident, literal, relation
 from segwise.io.validate import (
     LineRules,
     classified_sql,
@@ -53,9 +53,9 @@ def compute_rfm(path: str | Path, options: RfmOptions, settings: Settings) -> Rf
         types = {f.name: _duck_type(f.dataType.simpleString()) for f in frame.schema.fields}
         rules = _line_rules(spark, src, source, mapping, types, options)
         as_of_text = options.as_of.isoformat() if options.as_of else None
-        classified = classified_sql(rules, as_of_text, relation=src, dialect=SPARK)
+        classified = classified_sql(rules, as_of_text, source=src, dialect=SPARK)
         lines_sql = customer_lines_sql(
-            f"({classified}) AS lines",
+            classified,
             customer_text=customer_text_expr(rules, dialect=SPARK),
             dialect=SPARK,
         )
@@ -231,7 +231,7 @@ def _raise_bad_values(
     before it, plus one.
     """
     first = spark.sql(
-        f"SELECT min(_row) FROM ({classified}) AS l WHERE reason = {literal(reason)}"
+        f"SELECT min(_row) FROM {relation(classified, 'l')} WHERE reason = {literal(reason)}"
     ).first()
     first_id = int(first[0]) if first and first[0] is not None else 0
     before = spark.sql(f"SELECT count(*) FROM {src} WHERE _row < {first_id}").first()

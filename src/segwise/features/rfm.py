@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from segwise.errors import InputError
-from segwise.io.sql import DUCKDB, Dialect, literal
+from segwise.io.sql import DUCKDB, Dialect, literal, relation
 from segwise.io.sql import SPARK as SPARK  # the dialects live with the SQL quoting
 
 SEGMENTS = (
@@ -113,7 +113,7 @@ def customer_lines_sql(
 ) -> str:
     """Aggregate classified lines in one pass: one row per kept customer, one per drop reason.
 
-    ``classified`` is a relation with customer_id (the grouping key), day, invoice, value,
+    ``classified`` is a table name or a query with customer_id (the grouping key), day, invoice, value,
     is_return, reason; ``customer_text`` turns a key into the id text after grouping.
     Purchases are distinct invoices; lines without an invoice count one per distinct day.
     """
@@ -128,7 +128,7 @@ FROM (
          max(CASE WHEN NOT is_return THEN day END) AS last_purchase,
          count(DISTINCT CASE WHEN NOT is_return THEN {key} END) AS frequency,
          sum(value) AS spend
-  FROM {classified}
+  FROM {relation(classified, "lines")}
   GROUP BY 1, 2
 ) AS grouped"""
 
@@ -141,7 +141,8 @@ def rfm_sql(
     grid: SegmentGrid = DEFAULT_GRID,
     dialect: Dialect = DUCKDB,
 ) -> str:
-    """Scores and named segments per customer, from the relation of ``customer_lines_sql``."""
+    """Scores and named segments per customer, from ``customer_lines``: a table name or the
+    query of ``customer_lines_sql``."""
     check_bins(bins)
     days = dialect.days_between.format(start="last_purchase", end=f"DATE '{as_of.isoformat()}'")
 
@@ -162,7 +163,7 @@ def rfm_sql(
     t = dialect.text
     return f"""WITH base AS (
   SELECT customer_id, {days} AS recency, frequency, round(spend, 2) AS monetary
-  FROM ({customer_lines}) AS c
+  FROM {relation(customer_lines, "c")}
   WHERE reason IS NULL AND frequency > 0
 ), scored AS (
   SELECT *, {score("recency", "DESC")} AS r_score,

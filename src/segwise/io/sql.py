@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_NAME = re.compile(r'^\s*(?:[A-Za-z_][A-Za-z0-9_]*|"(?:[^"]|"")+")(?:\.(?:[A-Za-z_][A-Za-z0-9_]*|"(?:[^"]|"")+"))*\s*$')
 
 
 def ident(name: str) -> str:
@@ -13,6 +16,17 @@ def ident(name: str) -> str:
 def literal(value: str) -> str:
     """A quoted SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
+
+
+def relation(source: str, alias: str) -> str:
+    """A FROM item named ``alias``: a table or view name as it is, a query in parentheses.
+
+    Builders take either and render it here, because engines disagree on a parenthesised bare
+    name (DuckDB 2.0.1 rejects ``FROM (t) AS a``, which 2.0.0 accepted).
+    """
+    if _NAME.match(source):
+        return f"{source.strip()} AS {alias}"
+    return f"({source}) AS {alias}"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from segwise.io.dates import DateFormat, java_pattern
 from segwise.io.roles import RoleMapping
-from segwise.io.sql import DUCKDB, Dialect, ident, literal
+from segwise.io.sql import DUCKDB, Dialect, ident, literal, relation
 
 REASONS: dict[str, str] = {
     "adjustment": "shop adjustments (postage, manual, fees, bad debt; no customer's purchase)",
@@ -181,13 +181,14 @@ def reason_name(code: object) -> str | None:
 def classified_sql(
     rules: LineRules,
     as_of: str | None,
-    relation: str = "src",
+    source: str = "src",
     dialect: Dialect = DUCKDB,
     *,
     reason_codes: bool = False,
 ) -> str:
     """A SELECT giving, per line: _row, customer_id, day, invoice, value, is_return, reason.
 
+    ``source`` is the table (or query) of raw lines with ``_row`` and the role columns.
     ``reason`` is the reason's name, or with ``reason_codes`` its ``reason_code`` (grouping
     10M lines by a small integer instead of text saves ~0.1 s); NULL for a kept line.
     """
@@ -246,7 +247,7 @@ FROM (
          {qty} AS quantity,
          {value} AS value,
          {" OR ".join(adjustments) or "false"} AS is_adjustment
-  FROM {relation}
+  FROM {relation(source, "src")}
 ) AS typed"""
 
 
