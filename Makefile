@@ -1,40 +1,83 @@
 # Two commands set up a fresh machine: `make demo` and `make test`.
-PYTHON ?= python3
-VENV   := .venv
-BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
-DEV    := $(VENV)/.installed-dev
+# Both install exactly the dependency set in uv.lock (see docs/install.md).
+PYTHON     ?= python3
+UV_VERSION := 0.13.9
+VENV       := .venv
+BIN        := $(VENV)/bin
+TOOLS      := .venv-tools
+UV         := $(TOOLS)/bin/uv
+LATEST     := .venv-latest
 
-.PHONY: demo test lint bench clean
+# uv uses this machine's Python, installs into .venv, and never downloads an interpreter
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS    := never
+export UV_PYTHON              := $(PYTHON)
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
-	touch $(STAMP)
+.PHONY: demo test lint bench lock test-latest browser clean
 
-$(DEV): pyproject.toml $(STAMP)
-	$(BIN)/pip install --quiet -e ".[dev]"
-	touch $(DEV)
+$(UV):
+	@echo "==> [1/3] bootstrapping uv $(UV_VERSION) into $(TOOLS)/ (once)"
+	@$(PYTHON) -m venv $(TOOLS)
+	@$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-demo: $(STAMP)
-	$(BIN)/segwise demo
+$(VENV)/.runtime: pyproject.toml uv.lock | $(UV)
+	@echo "==> [2/3] installing segwise with the locked runtime dependencies into $(VENV)/"
+	@$(UV) sync --locked --inexact
+	@touch $@
 
-test: $(DEV)
-	@# the real-browser test drives Debian's Chromium; install it when missing and possible
-	@command -v chromium >/dev/null || (apt-get install -y chromium >/dev/null 2>&1 || \
-		(apt-get update >/dev/null 2>&1 && apt-get install -y chromium >/dev/null 2>&1) || true)
-	$(BIN)/python -m pytest -n 2 -q
+$(VENV)/.dev: pyproject.toml uv.lock | $(UV)
+	@echo "==> [2/3] installing segwise with the locked runtime and test dependencies into $(VENV)/"
+	@$(UV) sync --locked --extra dev
+	@touch $@ $(VENV)/.runtime
 
-lint: $(DEV)
+demo: $(VENV)/.runtime
+	@echo "==> [3/3] segwise demo"
+	@$(BIN)/segwise demo
+
+test: $(VENV)/.dev
+	@echo "==> [3/3] running the test suite (pytest -n 2)"
+	@$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-bench: $(DEV)
-	$(BIN)/pip install --quiet -e ".[bench]"
+bench: | $(UV)
+	@$(UV) sync --locked --extra dev --extra bench
+	@rm -f $(VENV)/.dev $(VENV)/.runtime
 	$(BIN)/python benchmarks/run.py
 
+# The real-browser test drives Debian's Chromium; without it that test is skipped.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then \
+		echo "==> chromium is installed: the real-browser test will run"; \
+	else \
+		echo "==> installing Debian's chromium for the real-browser test (apt-get, needs root)"; \
+		(apt-get install -y -qq chromium >/dev/null 2>&1 || \
+		 (apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null)) && \
+		echo "==> chromium installed"; \
+	fi
+
+# Refresh uv.lock to the newest versions pyproject.toml allows. Run `make test-latest` first.
+lock: | $(UV)
+	$(UV) lock --upgrade
+	@rm -f $(VENV)/.dev $(VENV)/.runtime
+
+# The suite against the newest allowed versions, in a throw-away venv; uv.lock is untouched.
+test-latest: | $(UV)
+	@echo "==> building $(LATEST)/ with the newest versions pyproject.toml allows"
+	@rm -rf $(LATEST)
+	@$(UV) venv --quiet $(LATEST)
+	@$(UV) pip install --quiet --python $(LATEST)/bin/python --upgrade -e ".[dev]"
+	@$(UV) pip list --python $(LATEST)/bin/python --format freeze > $(LATEST)/versions.txt
+	@echo "==> versions that differ from uv.lock:"
+	@$(UV) export --locked --extra dev --no-hashes --no-emit-project --format requirements-txt \
+		| grep -E '^[A-Za-z0-9]' | sed 's/ *;.*//' | sort > $(LATEST)/locked.txt
+	@sort $(LATEST)/versions.txt | grep -v '^-e' | comm -13 $(LATEST)/locked.txt - || true
+	@echo "==> running the test suite against them"
+	$(LATEST)/bin/python -m pytest -n 2 --dist loadgroup -q
+
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) $(LATEST) build dist .pytest_cache .mypy_cache .ruff_cache
