@@ -7,7 +7,6 @@ Planted tables (groups and drivers we put there) and AER CreditCard (card = yes/
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -388,15 +387,3 @@ def test_explain_given_class_names_and_numbers(
     with pytest.raises(InputError, match="missing column"):
         explain(pipeline, no_card.drop(columns="income"))
 
-
-def test_explain_one_customer_is_fast(
-    card_model: tuple[Pipeline, TargetReport], credit: pd.DataFrame
-) -> None:
-    pipeline, _ = card_model
-    one = credit.drop(columns="card").iloc[[7]]
-    explain(pipeline, one)
-    start = time.perf_counter()
-    for _ in range(10):
-        explain(pipeline, one)
-    per_call = (time.perf_counter() - start) / 10
-    assert per_call < 0.05, per_call  # a few ms on a laptop; loose for busy CI machines

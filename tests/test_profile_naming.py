@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -291,11 +290,14 @@ def test_rules_format_is_documented() -> None:
 
 
 @pytest.mark.slow
-def test_profile_a_million_customers_quickly() -> None:
+def test_profile_a_million_customers_matches_pandas() -> None:
+    """Profiles of 1M rows agree with a plain pandas groupby (speed: benchmarks/)."""
     rng = np.random.default_rng(0)
     features = pd.DataFrame(rng.normal(size=(1_000_000, 20)), columns=[f"f{i}" for i in range(20)])
     labels = rng.integers(0, 8, len(features))
-    started = time.perf_counter()
     profiles = profile_segments(features, labels)
-    assert time.perf_counter() - started < 4.0
     assert sum(p.size for p in profiles) == 1_000_000
+    expected = features.groupby(labels).mean()
+    for profile in profiles:
+        for column in ("f0", "f7", "f19"):
+            assert profile.mean[column] == pytest.approx(expected.loc[profile.segment, column])
