@@ -141,9 +141,7 @@ def test_serve_over_http_upload_run_predict_and_restart(server: Server, home: Pa
     assert server.stop() in STOPPED  # a clean shutdown stops the running worker too
     restarted = Server(home)
     try:
-        with httpx.Client(
-            base_url=restarted.url, headers={"X-API-Key": KEY}, timeout=60
-        ) as client:
+        with httpx.Client(base_url=restarted.url, headers={"X-API-Key": KEY}, timeout=60) as client:
             found = client.get(f"/v1/runs/{slow}").json()
             assert found["status"] == "failed" and "interrupted" in found["error"]
             assert client.get(f"/v1/runs/{run}").json()["status"] == "done"  # nothing lost

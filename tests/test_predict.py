@@ -386,4 +386,3 @@ def test_explain_given_class_names_and_numbers(
         explain(pipeline, no_card.head(1), classes="maybe")
     with pytest.raises(InputError, match="missing column"):
         explain(pipeline, no_card.drop(columns="income"))
-

@@ -207,9 +207,8 @@ def test_strptime_formats_become_java_patterns():
 
 
 def test_every_built_text_parses_in_spark_sql(spark: Any) -> None:
-    from test_sql_text import built_texts
-
     from segwise.io.sql import SPARK
+    from test_sql_text import built_texts
 
     parser = spark._jsparkSession.sessionState().sqlParser()
     texts = built_texts(SPARK)

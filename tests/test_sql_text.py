@@ -18,7 +18,7 @@ from segwise.engines.local import kept_lines_sql
 from segwise.features.rfm import SegmentGrid, customer_lines_sql, rfm_sql
 from segwise.io.dates import DateFormat
 from segwise.io.roles import RoleMapping
-from segwise.io.sql import DUCKDB, SPARK, Dialect, relation
+from segwise.io.sql import DUCKDB, Dialect, relation
 from segwise.io.validate import LineRules, classified_sql, customer_text_expr, date_expr
 
 TEXT = "VARCHAR"
@@ -106,4 +106,3 @@ def test_a_parenthesised_bare_name_is_what_duckdb_rejects():
     """The oracle: the parser these tests rely on does reject the text that broke 2.0.1."""
     with pytest.raises(duckdb.ParserException):
         duckdb.connect().extract_statements("SELECT * FROM (customer_lines) AS c")
-

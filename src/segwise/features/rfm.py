@@ -113,8 +113,9 @@ def customer_lines_sql(
 ) -> str:
     """Aggregate classified lines in one pass: one row per kept customer, one per drop reason.
 
-    ``classified`` is a table name or a query with customer_id (the grouping key), day, invoice, value,
-    is_return, reason; ``customer_text`` turns a key into the id text after grouping.
+    ``classified`` is a table name or a query with customer_id (the grouping key), day,
+    invoice, value, is_return, reason; ``customer_text`` turns a key into the id text after
+    grouping.
     Purchases are distinct invoices; lines without an invoice count one per distinct day.
     """
     key = f"coalesce(invoice, chr(0) || CAST(day AS {dialect.text}))"  # chr(0): never an invoice

@@ -2,6 +2,7 @@
 rows in Python: DuckDB reads delimited text and Parquet in parallel; XLSX goes through openpyxl.
 
 Text is read as UTF-8 (with or without BOM); when that fails, as cp1252 or ISO-8859-1.
+Columns separated by runs of spaces or tabs are read from a tab-separated copy (``sniff``).
 Only the columns that play a role are loaded, and every row keeps its number (``_row``).
 """
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from segwise.errors import InputError
+from segwise.io import sniff
 from segwise.io.sql import ident, literal
 
 if TYPE_CHECKING:
@@ -37,7 +39,7 @@ class Source:
     types: dict[str, str]
     sample: dict[str, list[object]]
     encoding: str | None = None
-    delimiter: str | None = None
+    delimiter: str | None = None  # for the report: ",", "tab", "whitespace" ...
     header: bool = True
     _csv_options: dict[str, str] = field(default_factory=dict, repr=False)
     _temp: Path | None = field(default=None, repr=False)
@@ -145,25 +147,36 @@ def _sniff_csv(
     source_path: Path,
     options: dict[str, str],
     encoding: str,
+    *,
+    delim: str | None = None,
 ) -> Source:
     opts = f"encoding = {literal(options['encoding'])}"
+    forced = f", delim = {literal(delim)}" if delim else ""
     sniffed = con.execute(
         f"SELECT Delimiter, Quote, Escape, HasHeader, Columns "
-        f"FROM sniff_csv({literal(str(source_path))}, {opts}, sample_size = 20480)"
+        f"FROM sniff_csv({literal(str(source_path))}, {opts}, sample_size = 20480{forced})"
     ).fetchone()
     assert sniffed is not None
     delimiter, quote, escape, has_header, columns = sniffed
-    better = _header_delimiter(source_path, options["encoding"])
+    whole = source_path.stat().st_size <= sniff.HEAD_BYTES
+    lines = sniff.sample_lines(
+        _head(source_path, sniff.HEAD_BYTES), options["encoding"], whole=whole
+    )
+    if delim is None and sniff.splits_on_blanks(lines, delimiter, len(columns)):
+        return _open_blank_separated(con, path, source_path, encoding)
+    better = sniff.header_delimiter(lines)
     if better and (len(columns) == 1 or not has_header):
         # the sniffer gives up on a ragged file: read it with the header's delimiter, which
         # either works or fails with the line that does not fit
         delimiter, has_header = better, True
-        _check_field_counts(con, path, source_path, better, opts)
+        sniff.check_field_counts(con, path, source_path, better, opts)
         columns = con.execute(
             f"DESCRIBE SELECT * FROM read_csv({literal(str(source_path))}, "
             f"delim = {literal(better)}, header = true, {opts})"
         ).fetchall()
         columns = [{"name": c[0], "type": c[1]} for c in columns]
+    if len(columns) == 1 and (problem := sniff.split_problem(lines, path)):
+        raise problem
     csv_options = {"delim": delimiter, "header": "true" if has_header else "false"}
     csv_options |= {k: v for k, v in (("quote", quote), ("escape", escape)) if len(v) == 1}
     csv_options["encoding"] = options["encoding"]
@@ -195,6 +208,26 @@ def _sniff_csv(
     )
 
 
+def _open_blank_separated(
+    con: duckdb.DuckDBPyConnection, path: Path, source_path: Path, encoding: str
+) -> Source:
+    """Read a file whose columns are separated by runs of blanks, from a tab-separated copy."""
+    try:
+        tabbed = sniff.write_tab_separated(path, encoding)
+    except UnicodeDecodeError:  # the head was UTF-8, a later line is not
+        encoding = _fallback_encoding(path)
+        tabbed = sniff.write_tab_separated(path, encoding)
+    if source_path != path:
+        source_path.unlink(missing_ok=True)
+    try:
+        source = _sniff_csv(con, path, tabbed, {"encoding": "utf-8"}, encoding, delim="\t")
+    except BaseException:
+        tabbed.unlink(missing_ok=True)
+        raise
+    source.delimiter = "whitespace"
+    return source
+
+
 def _load_csv(con: duckdb.DuckDBPyConnection, source: Source, cols: list[str]) -> None:
     import duckdb
 
@@ -221,48 +254,6 @@ def _load_csv(con: duckdb.DuckDBPyConnection, source: Source, cols: list[str]) -
         _load_csv(con, source, cols)
         return
     con.execute("CREATE OR REPLACE TEMP VIEW src AS SELECT rowid + 1 AS _row, * FROM src_raw")
-
-
-def _check_field_counts(
-    con: duckdb.DuckDBPyConnection, path: Path, source_path: Path, delim: str, opts: str
-) -> None:
-    """Name the first row whose number of fields differs from the header's (error path)."""
-    import csv
-
-    import duckdb
-
-    try:
-        row = con.execute(
-            f"SELECT count(*) FROM read_csv({literal(str(source_path))}, "
-            f"delim = {literal(delim)}, header = true, {opts})"
-        ).fetchone()
-        if row and row[0] > 0:
-            return
-    except duckdb.Error:
-        pass
-    with source_path.open(newline="", encoding="utf-8", errors="replace") as fh:
-        reader = csv.reader(fh, delimiter=delim)
-        width = len(next(reader, []))
-        for number, fields in enumerate(reader, start=1):
-            if fields and len(fields) != width:
-                raise InputError(
-                    f"a row has {len(fields)} fields where the header has {width}",
-                    file=path,
-                    row=number,
-                    hint="check the quoting and the separator, or export the file again",
-                )
-
-
-def _header_delimiter(path: Path, encoding: str) -> str | None:
-    """The delimiter of a first line that looks like a header (no field is a number)."""
-    first = _head(path, 65536).split(b"\n", 1)[0].decode(encoding.replace("-", ""), "replace")
-    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=lambda d: counts[d])
-    if not counts[best]:
-        return None
-    fields = [f.strip().strip('"') for f in first.strip().split(best)]
-    numbers = re.compile(r"[-+]?[\d.,]+")
-    return best if all(f and not numbers.fullmatch(f) for f in fields) else None
 
 
 def _render(options: dict[str, str]) -> str:

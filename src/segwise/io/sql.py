@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_NAME = re.compile(r'^\s*(?:[A-Za-z_][A-Za-z0-9_]*|"(?:[^"]|"")+")(?:\.(?:[A-Za-z_][A-Za-z0-9_]*|"(?:[^"]|"")+"))*\s*$')
+_PART = r'(?:[A-Za-z_][A-Za-z0-9_]*|"(?:[^"]|"")+")'  # a plain or a double-quoted name
+_NAME = re.compile(rf"^\s*{_PART}(?:\.{_PART})*\s*$")  # a table name, maybe schema-qualified
 
 
 def ident(name: str) -> str:
