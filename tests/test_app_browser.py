@@ -31,7 +31,7 @@ SEGWISE_MAIN = "from segwise.cli import main; main()"
 pytestmark = [
     pytest.mark.skipif(
         not CHROMIUM.exists(),
-        reason=f"no Chromium at {CHROMIUM}: apt-get install -y chromium (make test does)",
+        reason=f"no Chromium at {CHROMIUM}: `make browser` installs it",
     ),
     pytest.mark.xdist_group("browser"),
 ]

@@ -248,7 +248,10 @@ def test_report_of_50k_customers_stays_small(tmp_path: Path) -> None:
     assert size < 6_000_000
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium")
+NO_CHROMIUM = "no Chromium at /usr/bin/chromium: `make browser` installs it"
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
 def test_report_draws_in_headless_chromium(log_run: Segmentation, tmp_path: Path) -> None:
     path = write_report(log_run, tmp_path / "r.html")
     dom = subprocess.run(
