@@ -23,25 +23,6 @@ def test_readme_shows_the_two_commands():
     assert "make demo" in README and "make test" in README
 
 
-def test_readme_rfm_example_prints_what_the_readme_shows(cli, tmp_path, monkeypatch):
-    block = re.search(
-        r"```console\n\$ (segwise rfm tests/data/retail_uk.csv.*?)\n(.*?)```", README, re.S
-    )
-    assert block, "the worked example is missing from README.md"
-    command, shown = block.group(1), block.group(2)
-    args = command.split()[1:]
-    args[1] = str(ROOT / args[1])
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("COLUMNS", "100")
-    result = cli(*args)
-    assert result.exit_code == 0, result.stderr
-    assert [line.rstrip() for line in result.stdout.splitlines()] == [
-        line.rstrip() for line in shown.strip("\n").splitlines()
-    ]
-    head = (tmp_path / "rfm.csv").read_text().splitlines()[:4]
-    assert "\n".join(head) in README
-
-
 def commands() -> dict[str, Any]:
     return dict(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
 
@@ -60,44 +41,46 @@ def test_every_setting_is_documented(field):
     assert f"SEGWISE_{field.upper()}" in CLI_DOC
 
 
-def test_readme_segment_example_prints_what_the_readme_shows(cli, tmp_path, monkeypatch):
-    block = re.search(
-        r"```console\n\$ (segwise segment sample/shop_log.csv.*?)\n(.*?)```", README, re.S
-    )
-    assert block, "the segmentation example is missing from README.md"
-    command, shown = block.group(1), block.group(2)
+def readme_commands() -> list[tuple[str, list[str]]]:
+    """Each ``$ segwise ...`` line of README.md's console blocks, in order, with the output
+    shown under it (empty when none is shown); ``# comments`` are not part of the command."""
+    found = []
+    for block in re.findall(r"```console\n(.*?)```", README, re.S):
+        for chunk in re.split(r"^(?=\$ )", block, flags=re.M):
+            if chunk.startswith("$ segwise "):
+                command, *shown = chunk.rstrip("\n").split("\n")
+                found.append((command.removeprefix("$ ").split("  #")[0].strip(), shown))
+    return found
+
+
+def test_readme_commands_run_verbatim_in_order(cli, tmp_path, monkeypatch):
+    """A new user's first session: every command, as printed, from the project folder."""
+    assert len(readme_commands()) >= 10
+    (tmp_path / "tests").symlink_to(ROOT / "tests")  # the project folder's own files
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COLUMNS", "100")
-    assert cli("demo", "--folder", "sample").exit_code == 0
-    result = cli(*command.split()[1:])
-    assert result.exit_code == 0, result.stderr
-    assert [line.rstrip() for line in result.stdout.splitlines()] == [
-        line.rstrip() for line in shown.strip("\n").splitlines()
-    ]
-    for name in ("segments.csv", "report.html", "model.skops"):
-        assert (tmp_path / name).exists()
-
-
-def test_readme_runs_over_time_commands_work(cli, tmp_path, monkeypatch):
-    from segwise import service
-    from segwise.demo import generate_log, write_log
-
-    block = re.search(r"## Runs over time.*?```console\n(.*?)```", README, re.S)
-    assert block, "the runs-over-time example is missing from README.md"
-    monkeypatch.chdir(tmp_path)
-    assert cli("demo", "--folder", "sample", "--customers", "300").exit_code == 0
-    write_log(generate_log(320, seed=21).lines, tmp_path / "december.csv", style="uk")
-    ids: dict[str, str] = {}
-    for line in block.group(1).splitlines():
-        command = line.removeprefix("$ ").split("#")[0]
-        args = [ids.get(a, a) for a in shlex.split(command)[1:]]
-        result = cli(*args, *(["--json"] if args[0] in ("ingest", "segment") else []))
+    for command, shown in readme_commands():
+        result = cli(*shlex.split(command)[1:])
         assert result.exit_code == 0, f"{command}: {result.stderr}"
-        if args[0] == "ingest":
-            ids["d1f0c2..."] = json.loads(result.stdout)["id"]
-        elif args[0] == "segment":
-            run = json.loads(result.stdout)["run"]
-            ids["r9c3..." if "r5a1..." in ids else "r5a1..."] = run
-            ids["12583"] = str(service.read_assignments(run).customer_id[0])
-        elif args[0] == "customer":
-            assert "segment" in result.stdout and "percentile" in result.stdout
+        if shown:
+            assert [line.rstrip() for line in result.stdout.splitlines()] == [
+                line.rstrip() for line in shown
+            ], command
+        if "--json" in command and command.startswith("segwise segment"):
+            assert json.loads(result.stdout)["run"].startswith("r")
+    head = (tmp_path / "rfm.csv").read_text().splitlines()[:4]
+    assert "\n".join(head) in README
+    for name in ("segments.csv", "report.html", "model.skops", "placed.csv", "graded.csv"):
+        assert (tmp_path / name).exists(), name
+
+
+def test_help_reads_as_flags_and_names():
+    """``--help`` shows no ``<bool>`` after flags and no ``{input}`` in usage lines."""
+    from typer.testing import CliRunner
+
+    runner = CliRunner()
+    for name in sorted(commands()):
+        text = runner.invoke(app, [name, "--help"], env={"COLUMNS": "120"}).stdout
+        usage = next(line for line in text.splitlines() if "Usage:" in line)
+        assert "<bool>" not in text and "{" not in usage, (name, usage)
+        assert "INPUT" in usage or "[OPTIONS]" in usage

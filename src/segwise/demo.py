@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    import pandas as pd
     import pyarrow as pa
 
 
@@ -206,3 +207,65 @@ _ITEMS = [
     "ALARM CLOCK",
     "DOORMAT",
 ]
+
+AGREE = ("Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree")
+GRADES = ("D", "C", "B", "A")
+
+
+def generate_customers(customers: int = 1_000, *, seed: int = 7) -> pd.DataFrame:
+    """A seeded customer table as a survey export holds it: one row per customer.
+
+    Columns: customer_id, age, income, owns_home (yes/no), channel, visits_per_month,
+    satisfied (an agree-disagree answer) and ``recommend``, a business grade A-D ("would
+    recommend us") that rises with satisfaction and visits, with noise: a target to predict.
+    """
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    age = rng.integers(18, 80, size=customers)
+    income = np.round(rng.lognormal(10.3, 0.5, size=customers), -2)
+    visits = rng.poisson(np.where(rng.random(customers) < 0.3, 8.0, 2.0))
+    satisfied = np.clip(np.rint(rng.normal(1.2 + 0.25 * np.minimum(visits, 8), 1.0)), 0, 4)
+    score = satisfied + 0.15 * visits + rng.normal(0, 0.6, size=customers)
+    grade = np.digitize(score, [1.8, 3.0, 4.2])
+    return pd.DataFrame(
+        {
+            "customer_id": [f"M{n:05d}" for n in rng.permutation(customers) + 1],
+            "age": age,
+            "income": income,
+            "owns_home": np.where(rng.random(customers) < 0.4 + age / 200, "yes", "no"),
+            "channel": rng.choice(["Online", "Store", "Phone"], size=customers, p=[0.5, 0.4, 0.1]),
+            "visits_per_month": visits,
+            "satisfied": np.array(AGREE)[satisfied.astype(int)],
+            "recommend": np.array(GRADES)[grade],
+        }
+    )
+
+
+def next_month(log: DemoLog, *, seed: int, days: int = 31, returning: float = 0.8) -> pa.Table:
+    """The same shop's log ``days`` later: every earlier line, plus that month's purchases.
+
+    The month's buyers are drawn like ``generate_log`` (so the planted types still hold);
+    ``returning`` of them are earlier customers (their recency improves), the rest are new.
+    Invoice numbers continue after the earlier ones.
+    """
+    import pandas as pd
+    import pyarrow as pa
+
+    later = generate_log(log.customers.num_rows, seed=seed, end=END + timedelta(days=days))
+    month = later.lines.to_pandas()
+    month = month[month["InvoiceDate"] >= pd.Timestamp(END + timedelta(days=1))]
+    rng = np.random.default_rng(seed)
+    buyers = month["CustomerID"].dropna().unique()
+    back = rng.random(len(buyers)) < returning
+    earlier = np.asarray(log.customers["customer_id"].to_numpy(zero_copy_only=False), dtype=float)
+    renamed = dict(
+        zip(buyers[back], rng.choice(earlier, int(back.sum()), replace=False), strict=True)
+    )
+    month["CustomerID"] = month["CustomerID"].map(lambda c: renamed.get(c, c))
+    shift = 1_000_000  # after every earlier invoice number, whatever its letter prefix
+    month["InvoiceNo"] = month["InvoiceNo"].str.replace(
+        r"\d+", lambda m: str(int(m.group(0)) + shift), regex=True
+    )
+    table = pa.Table.from_pandas(month, schema=log.lines.schema, preserve_index=False)
+    return pa.concat_tables([log.lines, table])

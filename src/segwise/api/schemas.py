@@ -153,6 +153,10 @@ class DatasetPublic(_Model):
     as_of: date | None = Field(description="The day recency counts to (logs).")
     pseudonymised: bool
     created: Moment
+    stored_before: bool = Field(False, description="The same content was stored already.")
+    renamed_from: str | None = Field(
+        None, description="Its name before, when this upload gave it a new one."
+    )
 
 
 class RunCreate(_Model):

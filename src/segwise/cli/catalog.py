@@ -53,6 +53,10 @@ def ingest(
         typer.echo(json.dumps(found.to_dict(), indent=2))
         return
     dropped = sum(found.dropped.values())
+    if found.renamed_from is not None:
+        typer.echo(f"already stored: renamed '{found.renamed_from}' to '{found.name}'")
+    elif found.stored_before:
+        typer.echo("already stored: the same content has this id")
     typer.echo(
         f"dataset {found.id}  {found.name}  {found.kind}: {found.rows:,} rows, "
         f"{found.customers:,} customers" + (f", {dropped:,} lines dropped" if dropped else "")

@@ -73,7 +73,10 @@ def demo(
 ) -> None:
     """The whole flow on built-in sample data: a synthetic shop log with planted customer types.
 
-    Writes the log, its RFM and segments, an HTML report and a model file, and shows them.
+    Writes the log, its RFM and segments, an HTML report and a model file, and shows them;
+    also next month's log, new customers and a customer table for the README's examples.
+
+    Example: segwise demo --folder sample
     """
     from segwise import service
     from segwise.cli.segments import progress
@@ -88,12 +91,14 @@ def demo(
     render_rfm(run.rfm.summary())
     typer.echo("")
     render_segments(run.segmentation.summary(), run.segments, report)
+    samples = "".join(f"\n  {path}  ({what})" for what, path in run.samples.items())
+    new_customers = run.log.parent / "new_customers.csv"
     typer.echo(
-        f"\nSample log: {run.log}\nModel: {run.model}\n"
+        f"\nSample log: {run.log}\nMore sample files:{samples}\nModel: {run.model}\n"
         f"Stored as dataset {run.dataset.id}, run {run.run.id} (see: segwise runs)\n"
         f"Open the report in a browser: {report}\n"
         f"Try: segwise customer {run.run.id} {run.segmentation.assignments().customer_id[0]}\n"
-        f"     segwise predict {run.model} {run.log} --out placed.csv\n"
+        f"     segwise predict {run.model} {new_customers} --out placed.csv\n"
         f"     segwise app                        # the dashboard, at http://127.0.0.1:8501\n"
         f"     SEGWISE_API_KEYS=change-me segwise serve   # the REST API, docs at "
         f"http://127.0.0.1:8000/docs"

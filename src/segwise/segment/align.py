@@ -73,6 +73,7 @@ def assign_table(
         names=[names[i] for i in sorted(by_id)],
         recommendations=[recommendations[i] for i in sorted(by_id)],
         k_selection=None,
+        k_reason=f"k = {len(centers)}: the earlier run's segments, kept as they were",
         stability=stability(matrix, len(centers), seed=seed),
         projection=project(matrix, seed=seed),
         prep=prepare.report_,

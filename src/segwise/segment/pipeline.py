@@ -44,6 +44,7 @@ class Segmentation:
     prep: PrepReport
     rfm_segments: pd.Series | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. the cleaning report of a log
+    k_reason: str | None = None  # why k, when no choice of k was made here
 
     @property
     def k(self) -> int:
@@ -65,7 +66,8 @@ class Segmentation:
             "kind": self.kind,
             "customers": len(self.labels),
             "k": self.k,
-            "k_reason": selection.reason if selection else "k fixed by --k",
+            "k_reason": self.k_reason
+            or (selection.reason if selection else f"k = {self.k}, as asked"),
             "k_selection": [s.to_dict() for s in selection.scores] if selection else [],
             "elbow": selection.elbow if selection else None,
             "stability": self.stability.to_dict(),

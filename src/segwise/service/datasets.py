@@ -47,9 +47,11 @@ class DatasetInfo:
     as_of: date | None
     pseudonymised: bool
     created: datetime
+    stored_before: bool = False  # this content was in the catalog already
+    renamed_from: str | None = None  # its name then, when ``ingest --name`` changed it
 
     @classmethod
-    def of(cls, row: Dataset) -> DatasetInfo:
+    def of(cls, row: Dataset, **found: Any) -> DatasetInfo:
         return cls(
             id=row.id,
             name=row.name,
@@ -62,6 +64,7 @@ class DatasetInfo:
             as_of=row.as_of,
             pseudonymised=row.pseudonymised,
             created=row.created,
+            **found,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,6 +80,8 @@ class DatasetInfo:
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "pseudonymised": self.pseudonymised,
             "created": self.created.isoformat(timespec="seconds"),
+            "stored_before": self.stored_before,
+            "renamed_from": self.renamed_from,
         }
 
 
@@ -109,7 +114,11 @@ def ingest(
     pseudonymise: bool | None = None,
     settings: Settings | None = None,
 ) -> DatasetInfo:
-    """Store a file as a dataset (or find it stored already) and describe it."""
+    """Store a file as a dataset (or find it stored already) and describe it.
+
+    The same content (read with the same options) is stored once, under one id; ingesting it
+    again with another ``name`` renames that dataset, and the answer says so.
+    """
     settings = settings or get_settings()
     options = options or RfmOptions()
     path = Path(path)
@@ -120,7 +129,7 @@ def ingest(
     recipe = json.dumps(
         {
             "kind": kind,
-            "columns": dict(options.columns or {}),
+            "columns": {role: col for role, col in (options.columns or {}).items() if col},
             "date_format": options.date_format,
             "as_of": options.as_of.isoformat() if options.as_of else None,
             "key": pseudonym(key, "segwise") if key else None,  # which key, never the key
@@ -130,9 +139,14 @@ def ingest(
     content_hash = file_hash(path, recipe)
     ident = "d" + content_hash[:11]
     try:
-        return DatasetInfo.of(catalog.dataset(ident))
+        stored = catalog.dataset(ident)
     except NotFoundError:
         pass
+    else:
+        if name is None or name == stored.name:
+            return DatasetInfo.of(stored, stored_before=True)
+        renamed = catalog.rename_dataset(ident, name)
+        return DatasetInfo.of(renamed, stored_before=True, renamed_from=stored.name)
     resolved = detect_kind(path, options.columns) if kind == "auto" else kind
     target = dataset_path(settings.home, content_hash)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -241,7 +255,7 @@ def _store_log(
 ) -> dict[str, Any]:
     from segwise.engines.local import compute_rfm
     from segwise.io.atomic import atomic_path
-    from segwise.io.sql import literal
+    from segwise.io.sql import literal, relation
 
     rfm = compute_rfm(path, options, settings)
     assert rfm.lines is not None
@@ -249,19 +263,20 @@ def _store_log(
     if key is not None:
         import pyarrow as pa
 
-        found = rfm.con.execute(f"SELECT DISTINCT customer_id FROM ({lines}) AS l").fetchall()
+        distinct = f"SELECT DISTINCT customer_id FROM {relation(lines, 'l')}"
+        found = rfm.con.execute(distinct).fetchall()
         ids = [str(i) for (i,) in found]
         pseudo = [pseudonym(key, i) for i in ids]
         rfm.con.register("pseudonyms", pa.table({"customer_id": ids, "pseudo": pseudo}))
         lines = (
             f"SELECT p.pseudo AS customer_id, l.* EXCLUDE (customer_id) "
-            f"FROM ({lines}) AS l JOIN pseudonyms AS p USING (customer_id)"
+            f"FROM {relation(lines, 'l')} JOIN pseudonyms AS p USING (customer_id)"
         )
     with atomic_path(target) as tmp:
         rfm.con.execute(
             f"COPY (SELECT customer_id, day, invoice, value, "
             f"CASE WHEN is_return THEN -1 ELSE 1 END AS quantity, product "
-            f"FROM ({lines}) AS l ORDER BY customer_id, day) "
+            f"FROM {relation(lines, 'l')} ORDER BY customer_id, day) "
             f"TO {literal(str(tmp))} (FORMAT parquet, ROW_GROUP_SIZE 65536)"
         )
     return {

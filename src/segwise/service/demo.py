@@ -18,9 +18,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class DemoRun:
-    """What the demo made: the sample log, its dataset and recorded run, RFM, segments, model."""
+    """What the demo made: the sample files, the log's dataset and run, RFM, segments, model."""
 
     log: Path
+    samples: dict[str, Path]  # what each other sample file is for -> its path
     dataset: DatasetInfo
     run: RunInfo
     rfm: RfmResult
@@ -37,8 +38,12 @@ def run_demo(
     progress: Progress | None = None,
 ) -> DemoRun:
     """The whole flow on a seeded sample shop log: ingest -> RFM -> segments -> classifier ->
-    a run stored in the catalog; the segments and the model are also written to ``folder``."""
-    from segwise.demo import generate_log, write_log
+    a run stored in the catalog; the segments and the model are also written to ``folder``.
+
+    ``folder`` also gets the files the README's examples use: next month's log, a few new
+    customers' lines, and a customer table with a business column to predict.
+    """
+    from segwise.demo import generate_customers, generate_log, next_month, write_log
     from segwise.io.writers import write_frame
     from segwise.service.datasets import ingest
     from segwise.service.runs import copy_run_model, run_segment
@@ -49,12 +54,24 @@ def run_demo(
     folder = Path(folder) if folder else settings.home / "demo"
     folder.mkdir(parents=True, exist_ok=True)
     step("writing the sample shop log")
-    log = write_log(generate_log(customers, seed=seed).lines, folder / "shop_log.csv", style="uk")
+    shop = generate_log(customers, seed=seed)
+    log = write_log(shop.lines, folder / "shop_log.csv", style="uk")
+    samples = {
+        "the log a month later": write_log(
+            next_month(shop, seed=seed + 1), folder / "december.csv", style="uk"
+        ),
+        "new customers' lines": write_log(
+            generate_log(50, seed=seed + 2).lines, folder / "new_customers.csv", style="uk"
+        ),
+        "a customer table (survey)": write_frame(
+            generate_customers(customers // 2, seed=seed), folder / "customers.csv"
+        ),
+    }
     step("ingesting it into the catalog")
     dataset = ingest(log, name="sample shop", settings=settings)
     rfm = compute_rfm(log, settings=settings)
-    options = SegmentOptions(seed=seed)
+    options = SegmentOptions()  # as `segwise segment` runs by default: the same answer
     run, result = run_segment(dataset.id, options, settings=settings, progress=progress)
     segments = write_frame(result.assignments(), folder / "segments.csv")
     model = copy_run_model(run.id, folder / "model.skops", settings=settings)
-    return DemoRun(log, dataset, run, rfm, result, segments, model)
+    return DemoRun(log, samples, dataset, run, rfm, result, segments, model)

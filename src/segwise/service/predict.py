@@ -256,7 +256,8 @@ def predict_file(
     ):
         from segwise.service.rfm import compute_rfm
 
-        frame = compute_rfm(path, settings=settings).to_pandas().set_index("customer_id")
+        rfm = compute_rfm(path, settings=settings).to_pandas().set_index("customer_id")
+        frame = rfm[[c for c in rfm.columns if c in needed]]  # the scores are ours, not extra
     else:
         ident = id_column(list(frame.columns), source.sample)
         if ident is not None and ident not in needed and frame[ident].is_unique:

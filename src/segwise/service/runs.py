@@ -112,9 +112,8 @@ def start_run(
     _fail_stale(catalog, settings)
     started = time.perf_counter()
     dataset = _dataset(source, options, pseudonymise, settings, catalog)
-    for other in (like, match):
-        if other is not None:
-            _done(catalog, other)
+    # the runs to follow, by their ids: `latest` means the newest run before this one
+    like, match = (None if other is None else _done(catalog, other).id for other in (like, match))
     run = Run(
         id="r" + secrets.token_hex(6),
         dataset_id=dataset.id,

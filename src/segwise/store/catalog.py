@@ -76,12 +76,13 @@ class Catalog:
 
     # --- reads ---------------------------------------------------------------------------
     def dataset(self, ident: str) -> Dataset:
-        """The dataset with this id (or a unique prefix of it)."""
+        """The dataset with this id, a unique prefix of it, or ``latest`` / ``latest~N``."""
         found: Dataset = self._one(Dataset, ident, "dataset", "segwise ingest FILE")
         return found
 
     def run(self, ident: str) -> Run:
-        """The run with this id (or a unique prefix of it), with its segments."""
+        """The run with this id, a unique prefix of it, or ``latest`` / ``latest~N`` (the
+        newest finished run, the finished one before it, ...), with its segments."""
         found: Run = self._one(Run, ident, "run", "segwise runs")
         return found
 
@@ -111,6 +112,15 @@ class Catalog:
             return s.scalars(query.order_by(ModelRow.created.desc())).first()
 
     # --- writes --------------------------------------------------------------------------
+    def rename_dataset(self, ident: str, name: str) -> Dataset:
+        """Give a stored dataset a new name (its id, the content's hash, stays)."""
+        with self.session() as s:
+            dataset = s.get(Dataset, ident)
+            if dataset is None:
+                raise NotFoundError(f"no dataset '{ident}'")
+            dataset.name = name
+            return dataset
+
     def add(self, *rows: Any) -> None:
         """Insert rows in one transaction."""
         with self.session() as s:
@@ -162,8 +172,17 @@ class Catalog:
         ident = ident.strip()
         with self.session() as s:
             found = s.get(table, ident)
-            if found is None and len(ident) >= 4:
-                matches = list(s.scalars(select(table).where(table.id.startswith(ident)).limit(2)))
+            back = _latest(ident)
+            if found is None and back is not None:
+                newest = select(table).order_by(table.created.desc(), table.id.desc())
+                if table is Run:
+                    newest = newest.where(Run.status == "done")
+                found = s.scalars(newest.offset(back).limit(1)).first()
+                if found is None:
+                    raise NotFoundError(f"no {what} '{ident}'; list them with `{hint}`")
+            elif found is None and len(ident) >= 4:
+                prefix = table.id.startswith(ident, autoescape=True)  # % and _ are not wildcards
+                matches = list(s.scalars(select(table).where(prefix).limit(2)))
                 if len(matches) == 2:
                     raise NotFoundError(f"{what} id '{ident}' is ambiguous; give more characters")
                 found = matches[0] if matches else None
@@ -172,6 +191,14 @@ class Catalog:
             if isinstance(found, Run):
                 _ = found.dataset, found.segments
             return found
+
+
+def _latest(ident: str) -> int | None:
+    """How far back ``latest`` (0) or ``latest~N`` (N) reaches; None for any other id."""
+    head, tilde, back = ident.partition("~")
+    if head != "latest" or (tilde and not back.isdigit()):
+        return None
+    return int(back) if tilde else 0
 
 
 @lru_cache(maxsize=8)

@@ -41,7 +41,7 @@ async def upload_dataset(
     with upload_folder(settings) as folder:
         path = await receive_upload(request, folder)
         found = await run_in_threadpool(
-            service.ingest, path, name=name or path.name, kind=kind, settings=settings
+            service.ingest, path, name=name, kind=kind, settings=settings
         )
     return DatasetPublic.model_validate(found.to_dict())
 
