@@ -37,6 +37,11 @@ def test_same_content_gives_the_same_dataset(backend, data, tmp_path):
     again = service.ingest(copy, name="another name")
     assert again.id == first.id
     assert len(service.list_datasets()) == 1
+    assert not first.stored_before and again.stored_before  # said, not silent
+    assert (again.renamed_from, again.name) == ("retail_uk.csv", "another name")
+    assert service.list_datasets()[0].name == "another name"
+    unnamed = service.ingest(copy)
+    assert unnamed.name == "another name" and unnamed.renamed_from is None
     assert first.rows == 26 and first.customers == 7
     assert first.dropped == {"adjustment": 4, "no_customer_id": 2, "no_purchase": 1}
     later = service.ingest(data / "retail_uk.csv", options=service.RfmOptions(as_of=None, bins=4))
@@ -134,8 +139,10 @@ def test_a_killed_run_never_shows_as_done_and_harms_no_earlier_run(backend, shop
 
 def test_like_keeps_segments_and_compare_reports_migration_and_drift(backend, shop, tmp_path):
     base, seg = service.run_segment(shop, SegmentOptions(seed=3))
-    same, again = service.run_segment(shop, like=base.id, classifier=False)
+    same, again = service.run_segment(shop, like="latest", classifier=False)
+    assert same.params["like"] == base.id  # `latest` is the newest run before this one
     assert again.names == seg.names
+    assert again.summary()["k_reason"].startswith(f"k = {seg.k}: the earlier run's segments")
     report = service.compare_runs(base.id, same.id)
     counts = np.array(report["migration"]["counts"])
     assert np.array_equal(counts, np.diag(np.bincount(seg.labels)))
@@ -153,6 +160,22 @@ def test_like_keeps_segments_and_compare_reports_migration_and_drift(backend, sh
     assert np.array(report["migration"]["counts"]).sum() == len(a & b)
     assert report["migration"]["from"] == report["migration"]["to"] == seg.names
     assert set(report["drift"]) == {"recency", "frequency", "monetary"}
+
+
+def test_runs_and_datasets_by_latest_and_exact_prefixes(backend, shop, data):
+    first, _ = service.run_segment(shop, SegmentOptions(k=2), classifier=False)
+    second, _ = service.run_segment(data / "retail_uk.csv", SegmentOptions(k=2), classifier=False)
+    catalog = Catalog.open(get_settings().home, get_settings().database_url)
+    assert catalog.run("latest").id == second.id
+    assert catalog.run("latest~1").id == first.id
+    assert catalog.dataset("latest").id == second.dataset
+    with pytest.raises(NotFoundError):
+        catalog.run("latest~2")
+    for wildcard in ("%%%%", "____", "r%", "latest~x"):  # never a LIKE pattern
+        with pytest.raises(NotFoundError):
+            catalog.run(wildcard)
+    catalog.update_run(second.id, status="failed")
+    assert catalog.run("latest").id == first.id  # latest means the newest finished run
 
 
 def test_match_numbers_a_refit_after_the_earlier_run(backend, shop):

@@ -53,6 +53,7 @@ def test_log_model_places_customers_of_a_new_log(cli, tmp_path):
     assert {"customer_id", "segment", "segment_name", "probability"} == set(
         payload["predictions"][0]
     )
+    assert "ignored" not in result.stderr + result.stdout  # RFM scores are ours, not extra
 
 
 def test_target_card_with_importances(cli, creditcard, tmp_path):
