@@ -64,7 +64,8 @@ def served(
         answer = upload(client, shop, name="shop, November")
         assert answer.status_code == 201, answer.text
         dataset = answer.json()["id"]
-        started = client.post("/v1/runs", json={"dataset": dataset, "k": 3}, headers=WRITE)
+        body = {"dataset": dataset, "k": 3, "classifier": True}
+        started = client.post("/v1/runs", json=body, headers=WRITE)
         assert started.status_code == 202, started.text
         run = started.json()["id"]
         assert started.headers["location"] == f"/v1/runs/{run}"

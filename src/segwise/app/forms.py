@@ -165,8 +165,8 @@ def predict_one(predictor: Predictor, values: Mapping[str, Any]) -> Prediction:
     import pandas as pd
 
     row = pd.DataFrame([dict(values)])
-    answer = predictor.predict(row).iloc[0]
-    notes = list(predictor.notes)
+    placed = predictor.predict(row)
+    answer, notes = placed.iloc[0], list(placed.attrs["notes"])
     reasons = predictor.reasons(row)[0]
     if predictor.manifest.kind == "segment":
         return Prediction(

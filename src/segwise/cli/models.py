@@ -42,12 +42,12 @@ def predict(
         payload = {
             "kind": predictor.manifest.kind,
             "rows": len(frame),
-            "notes": predictor.notes,
+            "notes": frame.attrs["notes"],
             "predictions": json.loads(frame.to_json(orient="records")),
         }
         typer.echo(json.dumps(payload, indent=2))
     else:
-        render_predictions(frame, predictor.manifest.kind, predictor.notes, out)
+        render_predictions(frame, predictor.manifest.kind, frame.attrs["notes"], out)
 
 
 @app.command()

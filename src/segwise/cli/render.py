@@ -82,11 +82,11 @@ def render_segments(summary: dict[str, Any], out: Path | None, report: Path | No
     console.print(table)
     if classifier := summary.get("classifier"):
         console.print(
-            f"Segment classifier ({classifier['strategy']}): hold-out accuracy "
+            f"Surrogate classifier ({classifier['strategy']}): hold-out accuracy "
             f"{classifier['accuracy']:.3f}, macro F1 {classifier['macro_f1']:.3f}"
         )
-        if classifier.get("model_file"):
-            console.print(f"Wrote model: {classifier['model_file']}")
+    if summary.get("model_file"):
+        console.print(f"Wrote model: {summary['model_file']}")
     for path, what in ((out, "segments"), (report, "report")):
         if path is not None:
             console.print(f"Wrote {what}: {path}")

@@ -41,8 +41,9 @@ def segment(
         str | None, typer.Option(help="Refit, then number segments after an earlier run's.")
     ] = None,
     classifier: Annotated[
-        bool, typer.Option(help="Train the run's segment classifier (for predict).")
-    ] = True,
+        bool,
+        typer.Option(help="Also train a surrogate classifier: its scores and importance."),
+    ] = False,
     pseudonymise: Annotated[
         bool, typer.Option("--pseudonymise", help="Store and export keyed hashes of ids.")
     ] = False,
@@ -85,11 +86,8 @@ def segment(
             date_format=date_format,
         ),
     )
-    if model is not None:
-        if not model.parent.is_dir():
-            raise InputError(f"folder '{model.parent}' does not exist", hint="create it first")
-        if not classifier:
-            raise InputError("--model needs the run's classifier", hint="drop --no-classifier")
+    if model is not None and not model.parent.is_dir():
+        raise InputError(f"folder '{model.parent}' does not exist", hint="create it first")
     if like and match:
         raise InputError("--like and --match exclude each other", hint="choose one")
     with progress(quiet) as step:
@@ -108,9 +106,7 @@ def segment(
             write_frame(result.assignments(), out)
         if model is not None:
             service.copy_run_model(run.id, model)
-            result.extra["classifier"] = result.extra.get("classifier", {}) | {
-                "model_file": str(model)
-            }
+            result.extra["model_file"] = str(model)
         if report is not None:
             from segwise.report.html import write_report
 

@@ -22,7 +22,6 @@ from sklearn.metrics import (
     calinski_harabasz_score,
     davies_bouldin_score,
     pairwise_distances_argmin,
-    pairwise_distances_argmin_min,
 )
 from sklearn.pipeline import Pipeline
 
@@ -32,8 +31,7 @@ from segwise.engines.spark import compute_rfm
 from segwise.engines.spark_session import quiet_pandas_check, spark_session
 from segwise.errors import InputError
 from segwise.features.prepare import Preprocessor
-from segwise.segment.align import fixed_clusterer
-from segwise.segment.cluster import stability
+from segwise.segment.cluster import SegmentClusterer, stability
 from segwise.segment.kselect import (
     KScore,
     KSelection,
@@ -97,9 +95,9 @@ def segment_log(
             selection, centers = None, _kmeans(points, k, seed)
     finally:
         points.unpersist()
-    labels, centers, inertia = _assign(matrix, centers)
-    clusterer = fixed_clusterer(centers)
-    clusterer.labels_, clusterer.inertia_, clusterer.k_selection_ = labels, inertia, selection
+    centers = _by_size(matrix, centers)
+    clusterer = SegmentClusterer.from_centers(matrix, centers, k_selection=selection, seed=seed)
+    labels = clusterer.labels_
     step("checking stability")
     stable = stability(matrix, len(centers), seed=seed)
     step("projecting")
@@ -204,14 +202,10 @@ def _how_fitted(seed: int, n: int, fitted: int, scored: int, silhouette: int) ->
     return text + "."
 
 
-def _assign(matrix: Matrix, centers: Matrix) -> tuple[NDArray[np.intp], Matrix, float]:
-    """Nearest centre per customer (what Spark's ``transform`` computes), segments numbered
-    by size (0 = largest, as the local engine does), centres nobody is nearest to dropped."""
-    nearest, distance = pairwise_distances_argmin_min(matrix, centers)
+def _by_size(matrix: Matrix, centers: Matrix) -> Matrix:
+    """Spark's centres numbered by size (0 = largest, as the local engine does), centres
+    nobody is nearest to dropped."""
+    nearest = pairwise_distances_argmin(matrix, centers)
     counts = np.bincount(nearest, minlength=len(centers))
     order = np.argsort(-counts, kind="stable")
-    order = order[counts[order] > 0]
-    new_id = np.full(len(centers), -1, dtype=np.intp)
-    new_id[order] = np.arange(len(order))
-    labels = np.asarray(new_id[nearest], dtype=np.intp)
-    return labels, np.asarray(centers[order], dtype=np.float64), float((distance**2).sum())
+    return np.asarray(centers[order[counts[order] > 0]], dtype=np.float64)

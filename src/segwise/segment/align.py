@@ -15,36 +15,27 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.pipeline import Pipeline
 
 from segwise.errors import InputError
-from segwise.segment.cluster import SegmentClusterer, stability
+from segwise.segment.cluster import stability
 from segwise.segment.pipeline import Kind, Segmentation
 from segwise.segment.profile import profile_segments
 from segwise.segment.projection import project
-
-
-def fixed_clusterer(centers: NDArray[np.float64]) -> SegmentClusterer:
-    """A fitted ``SegmentClusterer`` whose centres are given (nearest centre = segment)."""
-    clusterer = SegmentClusterer(k=len(centers))
-    clusterer.cluster_centers_ = np.asarray(centers, dtype=np.float64)
-    clusterer.n_clusters_ = len(centers)
-    clusterer.n_features_in_ = clusterer.cluster_centers_.shape[1]
-    clusterer.inertia_ = float("nan")
-    clusterer.k_selection_ = None
-    return clusterer
 
 
 def assign_table(
     table: pd.DataFrame,
     *,
     kind: Kind,
-    prepare: Any,
-    centers: NDArray[np.float64],
+    model: Pipeline,
     names: Sequence[str],
     recommendations: Sequence[str],
     rfm_segments: pd.Series | None = None,
     seed: int = 0,
 ) -> Segmentation:
-    """Place customers in an earlier run's segments (its fitted preprocessing and centres);
-    profiles are of the new customers, names and advice stay the earlier run's."""
+    """Place customers in an earlier run's segments with its artifact (fitted preprocessing +
+    clustering), exactly as its ``predict`` does; profiles are of the new customers, names
+    and advice stay the earlier run's."""
+    prepare, clusterer = model.steps[0][1], model.steps[-1][1]
+    centers = clusterer.cluster_centers_
     used = list(prepare.report_.used)
     missing = [c for c in used if c not in table.columns]
     if missing:
@@ -53,9 +44,7 @@ def assign_table(
             hint="assign data of the same kind and columns, or run without --like",
         )
     matrix = prepare.transform(table)
-    clusterer = fixed_clusterer(centers)
     labels = np.asarray(clusterer.predict(matrix), dtype=np.intp)
-    clusterer.labels_ = labels
     empty = sorted(set(range(len(centers))) - set(np.unique(labels).tolist()))
     if empty:
         raise InputError(
@@ -68,7 +57,7 @@ def assign_table(
         kind=kind,
         features=table,
         labels=labels,
-        model=Pipeline([("prepare", prepare), ("cluster", clusterer)]),
+        model=model,
         profiles=[by_id[i] for i in sorted(by_id)],
         names=[names[i] for i in sorted(by_id)],
         recommendations=[recommendations[i] for i in sorted(by_id)],

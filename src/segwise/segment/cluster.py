@@ -5,6 +5,12 @@ on a seeded sample of at most ``fit_sample_size`` rows and then refines on all r
 those centroids (one Lloyd run, ``n_init=1``): a million customers take about a second
 instead of one full multi-start fit per k. Segment ids are ordered by size (0 = largest)
 so they are stable between runs on the same data.
+
+A customer's segment is its nearest centre, by ``predict``, for the training rows too
+(``labels_`` is ``predict`` of them), so placing a run's own customers again reproduces their
+segments exactly. ``predict_proba`` reads the same geometry as a confidence: the posterior of
+spherical clusters of one common spread, so it is highest for the nearest centre and falls as
+a customer sits between two.
 """
 
 from __future__ import annotations
@@ -14,9 +20,9 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.cluster import KMeans
-from sklearn.metrics import adjusted_rand_score, pairwise_distances_argmin
+from sklearn.metrics import adjusted_rand_score
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -29,7 +35,7 @@ Labels = NDArray[np.intp]
 UNSTABLE_BELOW = 0.75
 
 
-class SegmentClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
+class SegmentClusterer(TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[misc]
     """k-means++ customer segments with k chosen automatically or fixed.
 
     Parameters
@@ -49,7 +55,9 @@ class SegmentClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
 
     Attributes
     ----------
-    labels_, cluster_centers_, n_clusters_, inertia_, k_selection_ (None when k is fixed).
+    labels_, cluster_centers_, n_clusters_, inertia_, k_selection_ (None when k is fixed),
+    classes_ (the segment ids), spread_ (mean squared distance to the own centre, per
+    dimension: the variance behind ``predict_proba``).
     """
 
     def __init__(
@@ -97,20 +105,66 @@ class SegmentClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         else:
             raise ConfigError(f"k must be 'auto' or a positive integer, got {self.k!r}")
         final = KMeans(n_clusters=k, init=centers, n_init=1, random_state=self.seed).fit(data)
-        labels, order = _order_by_size(final.labels_, k)
-        self.labels_: Labels = labels
-        self.cluster_centers_: Matrix = np.asarray(final.cluster_centers_[order], np.float64)
-        self.n_clusters_: int = k
-        self.inertia_: float = float(final.inertia_)
+        _, order = _order_by_size(final.labels_, k)
+        return self._set_centers(data, final.cluster_centers_[order], selection)
+
+    @classmethod
+    def from_centers(
+        cls, X: Any, centers: Any, *, k_selection: KSelection | None = None, seed: int = 0
+    ) -> SegmentClusterer:
+        """A fitted clusterer whose centres were found elsewhere (Spark k-means||): the rows
+        ``X`` are labelled and measured exactly as ``fit`` does."""
+        clusterer = cls(k=len(centers), seed=seed)
+        data: Matrix = validate_data(clusterer, X, dtype=np.float64)
+        return clusterer._set_centers(data, centers, k_selection)
+
+    def _set_centers(
+        self, data: Matrix, centers: Any, selection: KSelection | None
+    ) -> SegmentClusterer:
+        self.cluster_centers_: Matrix = np.array(centers, dtype=np.float64)
+        self.n_clusters_: int = len(self.cluster_centers_)
+        self.classes_: Labels = np.arange(self.n_clusters_)
+        distances = squared_distances(data, self.cluster_centers_)
+        self.labels_: Labels = np.argmin(distances, axis=1)  # exactly what predict says
+        own = distances[np.arange(len(data)), self.labels_]
+        self.inertia_: float = float(own.sum())
+        self.spread_: float = max(self.inertia_ / own.size / data.shape[1], 1e-12)
         self.k_selection_: KSelection | None = selection
         return self
 
     def predict(self, X: Any) -> Labels:
         """Segment of each row: the nearest centroid."""
+        labels: Labels = np.argmin(self.transform(X), axis=1)
+        return labels
+
+    def transform(self, X: Any) -> Matrix:
+        """Squared distance of each row to each segment's centre."""
         check_is_fitted(self)
         data = validate_data(self, X, dtype=np.float64, reset=False)
-        labels: Labels = pairwise_distances_argmin(data, self.cluster_centers_)
-        return labels
+        return squared_distances(data, self.cluster_centers_)
+
+    def predict_proba(self, X: Any) -> Matrix:
+        """Confidence per segment: ``softmax(-d^2 / (2 spread_))`` over the centres, so the
+        nearest centre is always the most likely one."""
+        return proba_from_distances(self.transform(X), self.spread_)
+
+
+def squared_distances(data: Matrix, centers: Matrix) -> Matrix:
+    """``|x - c|^2`` of every row to every centre, one centre at a time (memory: one copy of
+    ``data``). Each row's distances depend on that row alone, never on the batch it came in,
+    so a customer placed alone gets the segment it got in training, bit for bit."""
+    out: Matrix = np.empty((data.shape[0], centers.shape[0]), dtype=np.float64)
+    for j, center in enumerate(centers):
+        out[:, j] = np.square(data - center).sum(axis=1)
+    return out
+
+
+def proba_from_distances(distances: Matrix, spread: float) -> Matrix:
+    """Posterior of spherical clusters of variance ``spread``, from squared distances."""
+    logits = -(distances - distances.min(axis=1, keepdims=True)) / (2.0 * spread)
+    weights = np.exp(logits)
+    proba: Matrix = weights / weights.sum(axis=1, keepdims=True)
+    return proba
 
 
 def _order_by_size(labels: NDArray[Any], k: int) -> tuple[Labels, Labels]:

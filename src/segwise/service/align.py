@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from segwise.config import Settings
 from segwise.errors import InputError
 from segwise.store.catalog import Catalog, Run
@@ -16,17 +14,21 @@ if TYPE_CHECKING:
     from segwise.service.segments import SegmentOptions
 
 
-def _earlier(run: Run, settings: Settings) -> tuple[Any, np.ndarray, list[str], list[str]]:
-    """The earlier run's fitted preprocessing, centres, names and advice (from its model)."""
+def _earlier(run: Run, settings: Settings) -> tuple[Any, list[str], list[str]]:
+    """The earlier run's artifact (fitted preprocessing + clustering), names and advice."""
+    from segwise.predict.placement import is_placement_model
     from segwise.store.models import load_model
 
-    if run.path is None or not (settings.home / run.path / "model.skops").exists():
+    path = settings.home / run.path / "model.skops" if run.path else None
+    if path is None or not path.exists():
+        raise InputError(f"run {run.id} has no model file", hint="run it again")
+    pipeline, manifest = load_model(path)
+    if not is_placement_model(pipeline):
         raise InputError(
-            f"run {run.id} has no model file", hint="use a run made with its classifier"
+            f"run {run.id} was saved by an older segwise, without its clustering",
+            hint="run it again, then follow the new run",
         )
-    pipeline, manifest = load_model(settings.home / run.path / "model.skops")
-    centers = np.asarray(manifest.extra.get("centers"), dtype=np.float64)
-    return pipeline.named_steps["prepare"], centers, manifest.names, manifest.recommendations
+    return pipeline, manifest.names, manifest.recommendations
 
 
 def assign_like(
@@ -48,12 +50,11 @@ def assign_like(
         )
     (progress or (lambda _: None))(f"assigning with run {earlier.id}")
     table, rfm_segments, extra = load_features(stored, options, settings=settings)
-    prepare, centers, names, advice = _earlier(earlier, settings)
+    model, names, advice = _earlier(earlier, settings)
     seg = assign_table(
         table,
         kind=options.kind if options.kind != "auto" else "customers",  # type: ignore[arg-type]
-        prepare=prepare,
-        centers=centers,
+        model=model,
         names=names,
         recommendations=advice,
         rfm_segments=rfm_segments,
@@ -68,7 +69,8 @@ def match_to(seg: Segmentation, earlier: Run, settings: Settings) -> Segmentatio
     segment whose centre is nearest (Hungarian matching in the earlier run's scaled space)."""
     from segwise.segment.align import centroids, match_order, relabel
 
-    prepare, centers, _, _ = _earlier(earlier, settings)
+    model, _, _ = _earlier(earlier, settings)
+    prepare, centers = model.steps[0][1], model.steps[-1][1].cluster_centers_
     used = list(prepare.report_.used)
     missing = [c for c in used if c not in seg.features.columns]
     if missing:

@@ -1,12 +1,14 @@
 """Use cases of prediction: save a run's segment model, train a target model, predict.
 
-A model file holds one pipeline (the run's fitted preprocessing + a classifier) and a
-manifest; ``Predictor`` loads it once and answers single customers from memory.
+A segment model file holds the run artifact: the fitted preprocessing and clustering that
+made the run's segments, so a customer is placed exactly as in the run (nearest centre), with
+a confidence and reasons from the same geometry. A target model file holds preprocessing and
+a classifier. ``Predictor`` loads a file once and answers single customers from memory.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +20,7 @@ from segwise.config import Settings
 from segwise.errors import InputError
 from segwise.predict.explain import explain
 from segwise.predict.inputs import check_rows
+from segwise.predict.placement import is_placement_model, place, placement_reasons
 from segwise.store.models import Manifest, data_hash, feature_specs, load_model, save_model
 
 if TYPE_CHECKING:
@@ -29,7 +32,8 @@ REASONS_SHOWN = 3
 
 
 def train_segment_model(seg: Segmentation, *, seed: int = 0) -> tuple[Pipeline, ClassifierReport]:
-    """A classifier that places new customers in the run's segments, honestly evaluated."""
+    """A surrogate classifier of the run's segments (its report, confusion matrix and feature
+    importance say how learnable the segments are); placing customers never uses it."""
     from segwise.predict.classifier import train_segment_classifier
 
     prepare = seg.model.named_steps["prepare"]
@@ -38,22 +42,31 @@ def train_segment_model(seg: Segmentation, *, seed: int = 0) -> tuple[Pipeline, 
 
 
 def save_segment_model(
-    seg: Segmentation, pipeline: Pipeline, report: ClassifierReport, path: str | Path
+    seg: Segmentation,
+    path: str | Path,
+    *,
+    surrogate: tuple[Pipeline, ClassifierReport] | None = None,
 ) -> Path:
-    """Write the run's model file: preprocessing + classifier, names and advice in the manifest."""
+    """Write the run artifact (the fitted preprocessing + clustering) as a model file, with
+    names, advice and each segment's averages in the manifest; with ``surrogate``, also its
+    classifier as ``classifier.skops`` beside it, its report in both manifests."""
+    from segwise.predict.placement import segment_means
+
     used = list(seg.prep.used)
-    centers = seg.model.named_steps["cluster"].cluster_centers_
     manifest = Manifest(
         kind="segment",
-        features=feature_specs(pipeline),
+        features=feature_specs(seg.model),
         data_hash=data_hash(seg.features[used]),
-        metrics=report.to_dict(),
+        metrics=surrogate[1].to_dict() if surrogate else {},
         labels=[int(p.segment) for p in seg.profiles],
         names=list(seg.names),
         recommendations=list(seg.recommendations),
-        extra={"input_kind": seg.kind, "centers": np.round(centers, 6).tolist()},
+        extra={"input_kind": seg.kind, "means": segment_means(seg.profiles)},
     )
-    return save_model(path, pipeline, manifest)
+    if surrogate is not None:
+        classifier = replace(manifest, features=feature_specs(surrogate[0]), extra={})
+        save_model(Path(path).with_name("classifier.skops"), surrogate[0], classifier)
+    return save_model(path, seg.model, manifest)
 
 
 def train_target_model(
@@ -115,11 +128,14 @@ def _target_manifest(pipeline: Pipeline, report: TargetReport, frame: pd.DataFra
 
 @dataclass
 class Predictor:
-    """A loaded model, kept in memory to answer one or many customers fast."""
+    """A loaded model, kept in memory to answer one or many customers fast.
+
+    Shared between threads (the API, the dashboard's cache): answers carry their own notes
+    (``frame.attrs["notes"]``), nothing about a call is kept on the predictor.
+    """
 
     pipeline: Any
     manifest: Manifest
-    notes: list[str] = field(default_factory=list)
     _serving: tuple[Any, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
@@ -133,24 +149,21 @@ class Predictor:
 
     def predict(self, rows: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame:
         """One row per input row: segment, segment_name, probability (segment models) or
-        prediction, probability, reasons (target models). Rows keep their index."""
+        prediction, probability, reasons (target models). Rows keep their index; what the
+        input check noticed (ignored columns, unseen answers) is in ``attrs["notes"]``."""
         checked = check_rows(rows, self.manifest.features, file=file)
-        self.notes = list(checked.notes)
+        if self.manifest.kind == "segment" and is_placement_model(self.pipeline):
+            found = place(self.pipeline, checked.frame)
+            result = self._segments(found.segment.tolist(), found.probability.round(4), rows)
+            result.attrs["notes"] = list(checked.notes)
+            return result
         pipeline = self._serving_pipeline()
         proba = pipeline.predict_proba(checked.frame)
         best = proba.argmax(axis=1)
         classes = list(pipeline.classes_)
         probability = proba[np.arange(len(best)), best].round(4)
-        if self.manifest.kind == "segment":
-            names = dict(zip(self.manifest.labels, self.manifest.names, strict=True))
-            advice = dict(zip(self.manifest.labels, self.manifest.recommendations, strict=True))
-            segments = [int(classes[i]) for i in best]
-            columns: dict[str, Any] = {
-                "segment": segments,
-                "segment_name": [names.get(s, str(s)) for s in segments],
-                "probability": probability,
-                "recommendation": [advice.get(s, "") for s in segments],
-            }
+        if self.manifest.kind == "segment":  # a model file saved with a classifier
+            result = self._segments([int(classes[i]) for i in best], probability, rows)
         else:
             reasons = explain(pipeline, checked.frame, top=REASONS_SHOWN)
             columns = {
@@ -158,6 +171,19 @@ class Predictor:
                 "probability": probability,
                 "reasons": ["; ".join(r.text for r in row) for row in reasons],
             }
+            result = pd.DataFrame(columns, index=rows.index)
+        result.attrs["notes"] = list(checked.notes)
+        return result
+
+    def _segments(self, segments: list[int], probability: Any, rows: pd.DataFrame) -> pd.DataFrame:
+        names = dict(zip(self.manifest.labels, self.manifest.names, strict=True))
+        advice = dict(zip(self.manifest.labels, self.manifest.recommendations, strict=True))
+        columns = {
+            "segment": segments,
+            "segment_name": [names.get(s, str(s)) for s in segments],
+            "probability": probability,
+            "recommendation": [advice.get(s, "") for s in segments],
+        }
         return pd.DataFrame(columns, index=rows.index)
 
     def typical_inputs(self) -> dict[str, Any]:
@@ -173,6 +199,15 @@ class Predictor:
         names: dict[Any, str] | None = None
         if self.manifest.kind == "segment":
             names = dict(zip(self.manifest.labels, self.manifest.names, strict=True))
+            if is_placement_model(self.pipeline):
+                means = self.manifest.extra.get("means", {})
+                return placement_reasons(
+                    self.pipeline,
+                    checked.frame,
+                    names=names,
+                    means={int(k): v for k, v in means.items()},
+                    top=top,
+                )
         found = explain(self.pipeline, checked.frame, top=top, class_names=names)
         return [[r.text for r in row] for row in found]
 
@@ -244,7 +279,8 @@ def _sequential(forest: Any, coded: Any) -> bool:
 def predict_file(
     model: str | Path, path: str | Path, *, settings: Settings | None = None
 ) -> tuple[pd.DataFrame, Predictor]:
-    """Predict every customer of a file; a log is turned into RFM first for log-based models."""
+    """Predict every customer of a file; a log is turned into RFM first for log-based models.
+    What the input check noticed is in the result's ``attrs["notes"]``."""
     from segwise.io.readers import read_table
     from segwise.io.roles import id_column
 
@@ -265,7 +301,10 @@ def predict_file(
         else:
             frame.index = pd.Index([str(i) for i in range(1, len(frame) + 1)])
     result = predictor.predict(frame, file=str(source.path))
+    notes = result.attrs["notes"]
     if predictor.manifest.kind == "segment":
         result = result.drop(columns="recommendation")
     result.insert(0, "customer_id", frame.index.astype(str))
-    return result.reset_index(drop=True), predictor
+    result = result.reset_index(drop=True)
+    result.attrs["notes"] = notes
+    return result, predictor

@@ -101,7 +101,7 @@ def start_run(
     engine: str = "local",
     like: str | None = None,
     match: str | None = None,
-    classifier: bool = True,
+    classifier: bool = False,
     pseudonymise: bool | None = None,
     settings: Settings | None = None,
 ) -> RunInfo:
@@ -157,7 +157,7 @@ def run_segment(
     engine: str = "local",
     like: str | None = None,
     match: str | None = None,
-    classifier: bool = True,
+    classifier: bool = False,
     pseudonymise: bool | None = None,
     settings: Settings | None = None,
     progress: Progress | None = None,
@@ -223,22 +223,23 @@ def read_assignments(run_id: str, *, settings: Settings | None = None) -> pd.Dat
 
 
 def copy_run_model(run_id: str, target: str | Path, *, settings: Settings | None = None) -> Path:
-    """Copy a finished run's model file (preprocessing + classifier) to ``target``, atomically."""
+    """Copy a finished run's model file (its fitted preprocessing + clustering) to ``target``,
+    atomically."""
     import shutil
 
     from segwise.io.atomic import atomic_path
 
     source = run_files(run_id, settings=settings) / "model.skops"
     if not source.exists():
-        raise InputError(f"run {run_id} has no model", hint="run again without --no-classifier")
+        raise InputError(f"run {run_id} has no model file", hint="run it again")
     with atomic_path(target) as tmp:
         shutil.copyfile(source, tmp)
     return Path(target)
 
 
 def run_predictor(run_id: str, *, settings: Settings | None = None) -> Predictor:
-    """The run's segment classifier, loaded once per process and kept in memory; a done run
-    never changes, so later calls answer without touching the catalog."""
+    """The run's model (its fitted preprocessing + clustering), loaded once per process and
+    kept in memory; a done run never changes, so later calls answer without the catalog."""
     settings = settings or get_settings()
     return _load_predictor(str(settings.home), settings.database_url, run_id)
 
@@ -250,7 +251,7 @@ def _load_predictor(home: str, url: str | None, run_id: str) -> Predictor:
     settings = get_settings().model_copy(update={"home": Path(home), "database_url": url})
     path = run_files(run_id, settings=settings) / "model.skops"
     if not path.exists():
-        raise InputError(f"run {run_id} has no model", hint="run again with its classifier")
+        raise InputError(f"run {run_id} has no model file", hint="run it again")
     return Predictor.load(path)
 
 
@@ -378,26 +379,27 @@ def _execute(
     step = progress or (lambda _: None)
     model_row, metrics = None, {}
     with staged_folder(run_path(settings.home, row.id)) as folder:
-        if params.get("classifier", True):
-            clock = time.perf_counter()
-            step("training the segment classifier")
-            from segwise.service.predict import save_segment_model, train_segment_model
+        from segwise.service.predict import save_segment_model, train_segment_model
 
-            pipeline, report = train_segment_model(seg, seed=options.seed)
-            saved = save_segment_model(seg, pipeline, report, folder / "model.skops")
-            metrics = report.to_dict()
-            model_row = ModelRow(
-                id="m" + secrets.token_hex(6),
-                run_id=row.id,
-                kind="segment",
-                path=str((run_path(settings.home, row.id) / saved.name).relative_to(settings.home)),
-                manifest={"metrics": metrics, "names": list(seg.names)},
-                created=now(),
-            )
+        surrogate = None
+        if params.get("classifier", False):
+            clock = time.perf_counter()
+            step("training the surrogate classifier")
+            surrogate = train_segment_model(seg, seed=options.seed)
+            metrics = surrogate[1].to_dict()
             seg.extra["classifier"] = metrics
             timings["classifier_s"] = round(time.perf_counter() - clock, 3)
         clock = time.perf_counter()
         step("storing the run")
+        saved = save_segment_model(seg, folder / "model.skops", surrogate=surrogate)
+        model_row = ModelRow(
+            id="m" + secrets.token_hex(6),
+            run_id=row.id,
+            kind="segment",
+            path=str((run_path(settings.home, row.id) / saved.name).relative_to(settings.home)),
+            manifest={"metrics": metrics, "names": list(seg.names)},
+            created=now(),
+        )
         _write_run_files(seg, folder)
         timings["store_s"] = round(time.perf_counter() - clock, 3)
     summary = _jsonable(seg.summary())

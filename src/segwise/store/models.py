@@ -35,6 +35,7 @@ import segwise
 from segwise.errors import InputError
 from segwise.features.prepare import Preprocessor
 from segwise.io.atomic import atomic_path
+from segwise.segment.cluster import SegmentClusterer
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "TRUSTED_TYPES", "Manifest", "ModelKind", "data_hash"]
 __all__ += ["feature_specs", "load_model", "save_model"]
@@ -305,9 +306,27 @@ def _check_estimator(estimator: Any, manifest: Manifest, path: Path) -> None:
         raise _refuse(
             "model file is inconsistent: its manifest lists other columns than its model", path
         )
-    problem = _check_trees(estimator)
+    problem = _check_trees(estimator) or _check_centres(estimator, prep, manifest)
     if problem:
         raise _refuse(f"model file is damaged: {problem}", path)
+
+
+def _check_centres(estimator: Any, prep: Preprocessor, manifest: Manifest) -> str | None:
+    """What is wrong with a run artifact's centres, or None: one finite centre per segment
+    the manifest names, as wide as the prepared rows."""
+    cluster = estimator.steps[-1][1]
+    if not isinstance(cluster, SegmentClusterer):
+        return None
+    centres = np.asarray(getattr(cluster, "cluster_centers_", None), dtype=object)
+    width = sum(int(c.width) for c in prep.columns_)
+    if centres.ndim != 2 or centres.shape != (len(manifest.labels), width):
+        return "its segment centres do not match its segments and columns"
+    spread = getattr(cluster, "spread_", None)
+    if not np.isfinite(centres.astype(float)).all() or not (
+        isinstance(spread, float) and math.isfinite(spread) and spread > 0
+    ):
+        return "its segment centres are not finite numbers"
+    return None
 
 
 def _check_trees(estimator: Any) -> str | None:
