@@ -8,10 +8,13 @@ TOOLS      := .venv-tools
 UV         := $(TOOLS)/bin/uv
 LATEST     := .venv-latest
 
-# uv uses this machine's Python, installs into .venv, and never downloads an interpreter
+# uv uses this machine's Python, installs into .venv, and never downloads an interpreter;
+# it compiles bytecode at install (as pip does), or every command would recompile each module
+# it imports where PYTHONDONTWRITEBYTECODE is set (seconds per process)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS    := never
 export UV_PYTHON              := $(PYTHON)
+export UV_COMPILE_BYTECODE    := 1
 
 .PHONY: demo test lint bench lock test-latest browser clean
 
