@@ -65,6 +65,24 @@ def test_a_run_on_a_dataset_gives_the_file_s_rfm(backend, data):
     assert run.summary["rfm"]["report"]["dropped"] == dataset.dropped
 
 
+def test_rfm_once_the_run_reads_what_the_ingest_computed(backend, data):
+    dataset = service.ingest(data / "retail_uk.csv")
+    home = get_settings().home
+    stored = next(p for p in (home / "datasets").glob("*.parquet") if ".rfm-" not in p.name)
+    cache = stored.with_name(f"{stored.stem}.rfm-auto-5.parquet")
+    assert cache.is_file()
+    cached, _ = service.run_segment(dataset.id, SegmentOptions(k=2))
+    cache.unlink()  # the same run, aggregating the stored lines again
+    again, _ = service.run_segment(dataset.id, SegmentOptions(k=2))
+    a = service.read_assignments(cached.id)
+    b = service.read_assignments(again.id)
+    pd.testing.assert_frame_equal(a, b, check_dtype=False)
+    assert a["r_score"].max() == 5
+    four = service.RfmOptions(bins=4)  # other options: not the ingest's RFM
+    quartiles, _ = service.run_segment(dataset.id, SegmentOptions(k=2, rfm=four))
+    assert service.read_assignments(quartiles.id)["r_score"].max() == 4
+
+
 def test_run_is_recorded_with_segments_model_and_timings(backend, shop):
     run, seg = service.run_segment(shop, SegmentOptions(seed=1), classifier=True)
     assert run.status == "done" and run.k == seg.k

@@ -6,22 +6,20 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
 from segwise.config import Settings
-from segwise.engines.result import CleaningReport, RfmResult, report_from_groups
+from segwise.engines.result import CleaningReport, RfmResult, report_from_groups, segment_counts
 from segwise.errors import ConfigError, InputError
-from segwise.features.rfm import DEFAULT_GRID, SegmentGrid, customer_lines_sql, rfm_sql
+from segwise.features.rfm import RfmOptions, customer_lines_sql, rfm_sql
 from segwise.io import dates
 from segwise.io.readers import Source, load, open_source
-from segwise.io.roles import RoleMapping, detect_roles
+from segwise.io.roles import RoleMapping, detect_roles, require_log_roles
 from segwise.io.sql import ident, literal, relation
 from segwise.io.validate import (
     LineRules,
@@ -35,17 +33,6 @@ from segwise.io.validate import (
 )
 
 SPILL_PREFIX = "segwise-spill-"
-
-
-@dataclass(frozen=True)
-class RfmOptions:
-    """What the user asked for: column flags, date format, as-of date, bins, segment grid."""
-
-    columns: Mapping[str, str | None] | None = None
-    date_format: str | None = None
-    as_of: date | None = None
-    bins: int = 5
-    grid: SegmentGrid = DEFAULT_GRID
 
 
 def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
@@ -118,7 +105,7 @@ def _compute_rfm(
     source = open_source(con, path)
     try:
         mapping = detect_roles(source.columns, source.sample, options.columns, file=str(path))
-        _require_roles(mapping, source)
+        require_log_roles(mapping, source.columns, source.path)
         load(con, source, line_columns(mapping))
         types = {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE src").fetchall()}
         rules = _line_rules(con, source, mapping, types, options)
@@ -129,7 +116,7 @@ def _compute_rfm(
             + customer_lines_sql(classified, customer_text=customer_text_expr(rules))
         )
         report, last_day = _report(con, source, rules, classified, settings.max_bad_share)
-        as_of = options.as_of or last_day + timedelta(days=1)
+        as_of = options.as_of_after(last_day)
         con.execute(
             "CREATE TEMP TABLE rfm AS "
             + rfm_sql("customer_lines", as_of=as_of, bins=options.bins, grid=options.grid)
@@ -154,7 +141,7 @@ def _compute_rfm(
         bins=options.bins,
         report=report,
         customers=customers,
-        segments=_segment_counts(con, customers),
+        segments=segment_counts(con, customers),
         lines=kept_lines_sql(rules, classified),
     )
 
@@ -177,28 +164,6 @@ def kept_lines_sql(rules: LineRules, classified: str) -> str:
         line + f"NULLIF(trim(CAST(src.{ident(product)} AS VARCHAR)), '') AS product "
         f"FROM {relation(classified, 'l')} JOIN src USING (_row) WHERE l.reason IS NULL"
     )
-
-
-def _require_roles(mapping: RoleMapping, source: Source) -> None:
-    cols = ", ".join(source.columns)
-    if mapping.customer is None:
-        raise InputError(
-            "no customer id column found",
-            file=source.path,
-            hint=f"name it with --customer COL (columns: {cols})",
-        )
-    if mapping.date is None:
-        raise InputError(
-            "no date column found",
-            file=source.path,
-            hint=f"name it with --date COL (columns: {cols})",
-        )
-    if mapping.amount is None and mapping.price is None:
-        raise InputError(
-            "no amount found: the log needs an amount column, or a quantity and a unit price",
-            file=source.path,
-            hint=f"name them with --amount COL, or --quantity COL --price COL (columns: {cols})",
-        )
 
 
 def _line_rules(
@@ -314,25 +279,6 @@ def _raise_bad_values(
         column=column,
         hint=hint,
     )
-
-
-def _segment_counts(con: duckdb.DuckDBPyConnection, customers: int) -> list[dict[str, Any]]:
-    rows = con.execute(
-        "SELECT segment, count(*), avg(recency), avg(frequency), avg(monetary), sum(monetary) "
-        "FROM rfm GROUP BY segment ORDER BY count(*) DESC, segment"
-    ).fetchall()
-    return [
-        {
-            "segment": seg,
-            "customers": n,
-            "share": round(n / customers, 4),
-            "recency_mean": round(r, 1),
-            "frequency_mean": round(f, 2),
-            "monetary_mean": round(m, 2),
-            "monetary_total": round(t, 2),
-        }
-        for seg, n, r, f, m, t in rows
-    ]
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:

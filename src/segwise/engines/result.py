@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from segwise.errors import InputError
 from segwise.io.validate import REASONS
@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     import duckdb
     import pandas as pd
     import pyarrow as pa
+
+    from segwise.config import Settings
+    from segwise.features.rfm import RfmOptions
 
 
 @dataclass(frozen=True)
@@ -114,3 +117,33 @@ class RfmResult:
             "report": self.report.to_dict(),
             "segments": self.segments,
         }
+
+
+def segment_counts(con: duckdb.DuckDBPyConnection, customers: int) -> list[dict[str, Any]]:
+    """Customers and averages per RFM segment of the ``rfm`` table, largest first."""
+    rows = con.execute(
+        "SELECT segment, count(*), avg(recency), avg(frequency), avg(monetary), sum(monetary) "
+        "FROM rfm GROUP BY segment ORDER BY count(*) DESC, segment"
+    ).fetchall()
+    return [
+        {
+            "segment": seg,
+            "customers": n,
+            "share": round(n / customers, 4),
+            "recency_mean": round(r, 1),
+            "frequency_mean": round(f, 2),
+            "monetary_mean": round(m, 2),
+            "monetary_total": round(t, 2),
+        }
+        for seg, n, r, f, m, t in rows
+    ]
+
+
+class RfmEngine(Protocol):
+    """What an engine is: a log file and the options in, per-customer RFM (``RfmResult``,
+    its table held in DuckDB whichever engine ran) out. ``engines/local.py`` (DuckDB) and
+    ``engines/spark.py`` (Spark SQL) run the same SQL text from ``features/rfm.py``."""
+
+    def __call__(self, path: str | Path, options: RfmOptions, settings: Settings) -> RfmResult:
+        """Read, clean and aggregate the log; the cleaning report says what was dropped."""
+        ...

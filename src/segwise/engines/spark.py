@@ -9,7 +9,7 @@ collected, into a DuckDB table, so ``RfmResult`` is the same object whichever en
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +17,13 @@ import duckdb
 from pyspark.sql import DataFrame, SparkSession
 
 from segwise.config import Settings
-from segwise.engines.local import RfmOptions, _require_roles, _segment_counts
-from segwise.engines.result import CleaningReport, RfmResult, report_from_groups
+from segwise.engines.result import CleaningReport, RfmResult, report_from_groups, segment_counts
 from segwise.engines.spark_session import spark_session, to_arrow
 from segwise.errors import InputError
-from segwise.features.rfm import SPARK, customer_lines_sql, rfm_sql
+from segwise.features.rfm import SPARK, RfmOptions, customer_lines_sql, rfm_sql
 from segwise.io import dates
 from segwise.io.readers import Source, open_source
-from segwise.io.roles import RoleMapping, detect_roles
+from segwise.io.roles import RoleMapping, detect_roles, require_log_roles
 from segwise.io.sql import ident, literal, relation
 from segwise.io.validate import (
     LineRules,
@@ -48,7 +47,7 @@ def compute_rfm(path: str | Path, options: RfmOptions, settings: Settings) -> Rf
     try:
         source, frame = read_log(spark, path)
         mapping = detect_roles(source.columns, source.sample, options.columns, file=str(path))
-        _require_roles(mapping, source)
+        require_log_roles(mapping, source.columns, source.path)
         _roles_only(frame, mapping).createOrReplaceTempView(src)
         types = {f.name: _duck_type(f.dataType.simpleString()) for f in frame.schema.fields}
         rules = _line_rules(spark, src, source, mapping, types, options)
@@ -62,7 +61,7 @@ def compute_rfm(path: str | Path, options: RfmOptions, settings: Settings) -> Rf
         lines = spark.sql(lines_sql).cache()  # read twice: by the report and by the scores
         lines.createOrReplaceTempView(lines_view)
         report, last_day = _report(spark, source, rules, src, classified, lines_view, settings)
-        as_of = options.as_of or last_day + timedelta(days=1)
+        as_of = options.as_of_after(last_day)
         scored = rfm_sql(
             lines_view, as_of=as_of, bins=options.bins, grid=options.grid, dialect=SPARK
         )
@@ -90,7 +89,7 @@ def compute_rfm(path: str | Path, options: RfmOptions, settings: Settings) -> Rf
         bins=options.bins,
         report=report,
         customers=table.num_rows,
-        segments=_segment_counts(con, table.num_rows),
+        segments=segment_counts(con, table.num_rows),
     )
 
 

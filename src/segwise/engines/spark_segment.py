@@ -26,11 +26,11 @@ from sklearn.metrics import (
 from sklearn.pipeline import Pipeline
 
 from segwise.config import Settings
-from segwise.engines.local import RfmOptions
 from segwise.engines.spark import compute_rfm
 from segwise.engines.spark_session import quiet_pandas_check, spark_session
 from segwise.errors import InputError
 from segwise.features.prepare import Preprocessor
+from segwise.features.rfm import RfmOptions
 from segwise.segment.cluster import SegmentClusterer, stability
 from segwise.segment.kselect import (
     KScore,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from segwise.errors import InputError
 from segwise.io.sql import DUCKDB, Dialect, literal, relation
@@ -106,6 +106,27 @@ def check_bins(bins: int) -> int:
     if not 2 <= bins <= 9:
         raise InputError(f"--bins {bins} is out of range", hint="use 2..9 bins (usually 4 or 5)")
     return bins
+
+
+@dataclass(frozen=True)
+class RfmOptions:
+    """What the user asked of RFM: column flags, date format, as-of date, bins, segment grid.
+
+    Checked once, here, when built; every engine and use case takes it as it is.
+    """
+
+    columns: Mapping[str, str | None] | None = None
+    date_format: str | None = None
+    as_of: date | None = None
+    bins: int = 5
+    grid: SegmentGrid = DEFAULT_GRID
+
+    def __post_init__(self) -> None:
+        check_bins(self.bins)
+
+    def as_of_after(self, last_day: date) -> date:
+        """The as-of date: the one asked for, else the calendar day after the last line."""
+        return self.as_of or last_day + timedelta(days=1)
 
 
 def customer_lines_sql(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 
 from segwise.errors import InputError
 
@@ -289,3 +290,25 @@ def id_column(columns: Sequence[str], sample: Mapping[str, Sequence[object]]) ->
         if idlike and values and len(set(values)) == len(values):
             return column
     return None
+
+
+def require_log_roles(mapping: RoleMapping, columns: Sequence[str], file: str | Path) -> None:
+    """A log needs a customer id, a date, and an amount (or a quantity and a unit price):
+    say which is missing, and the columns there are to name it with."""
+    cols = ", ".join(columns)
+    if mapping.customer is None:
+        raise InputError(
+            "no customer id column found",
+            file=file,
+            hint=f"name it with --customer COL (columns: {cols})",
+        )
+    if mapping.date is None:
+        raise InputError(
+            "no date column found", file=file, hint=f"name it with --date COL (columns: {cols})"
+        )
+    if mapping.amount is None and mapping.price is None:
+        raise InputError(
+            "no amount found: the log needs an amount column, or a quantity and a unit price",
+            file=file,
+            hint=f"name them with --amount COL, or --quantity COL --price COL (columns: {cols})",
+        )

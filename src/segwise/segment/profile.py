@@ -8,6 +8,7 @@ features in their original units, before any scaling. Everything is vectorised p
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -245,3 +246,14 @@ def _sig(value: float, digits: int = 6) -> float | None:
     if value == 0:
         return 0.0
     return round(float(value), digits - 1 - math.floor(math.log10(abs(value))))
+
+
+def feature_quantiles(features: pd.DataFrame, columns: Sequence[str]) -> dict[str, list[float]]:
+    """The 0..100th percentiles of every numeric column with values: where a customer stands
+    among all (the look-up's percentiles are read off these)."""
+    grid = np.linspace(0, 1, 101)
+    return {
+        c: np.nanquantile(features[c].to_numpy(dtype=float), grid).round(6).tolist()
+        for c in columns
+        if pd.api.types.is_numeric_dtype(features[c]) and features[c].notna().any()
+    }

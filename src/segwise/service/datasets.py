@@ -19,10 +19,16 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy.exc import IntegrityError
 
 from segwise.config import Settings, get_settings
-from segwise.engines.local import RfmOptions
 from segwise.errors import ConfigError, InputError, NotFoundError
+from segwise.features.rfm import RfmOptions
 from segwise.store.catalog import Catalog, Dataset, now
-from segwise.store.lake import dataset_path, file_hash, pseudonym
+from segwise.store.lake import (
+    dataset_path,
+    file_hash,
+    pseudonym,
+    rfm_cache_path,
+    write_rfm_cache,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -258,6 +264,8 @@ def _store_log(
     from segwise.io.sql import literal, relation
 
     rfm = compute_rfm(path, options, settings)
+    if key is None and (cache := rfm_cache_path(target, options)) is not None:
+        write_rfm_cache(cache, rfm)  # a run with these options reads it: RFM once
     assert rfm.lines is not None
     lines = rfm.lines
     if key is not None:

@@ -7,10 +7,9 @@ from datetime import date
 from pathlib import Path
 
 from segwise.config import Settings, get_settings
-from segwise.engines.local import RfmOptions
-from segwise.engines.result import RfmResult
+from segwise.engines.result import RfmEngine, RfmResult
 from segwise.errors import InputError
-from segwise.features.rfm import DEFAULT_GRID, SegmentGrid, check_bins
+from segwise.features.rfm import DEFAULT_GRID, RfmOptions, SegmentGrid
 from segwise.io.grid import read_grid
 
 
@@ -22,17 +21,15 @@ def compute_rfm(
     settings: Settings | None = None,
 ) -> RfmResult:
     """RFM per customer from a transaction log file (CSV/TSV/XLSX/Parquet)."""
-    options = options or RfmOptions()
-    check_bins(options.bins)
-    settings = settings or get_settings()
+    return rfm_engine(engine)(path, options or RfmOptions(), settings or get_settings())
+
+
+def rfm_engine(engine: str) -> RfmEngine:
+    """The engine of that name, its module imported only now (PySpark only for ``spark``)."""
     check_engine(engine)
-    if engine == "spark":
-        from segwise.engines import spark
-
-        return spark.compute_rfm(path, options, settings)
-    from segwise.engines import local
-
-    return local.compute_rfm(path, options, settings)
+    module = importlib.import_module(f"segwise.engines.{engine}")
+    found: RfmEngine = module.compute_rfm
+    return found
 
 
 def check_engine(engine: str) -> None:

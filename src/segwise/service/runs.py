@@ -7,7 +7,6 @@ done, in one transaction with its segments; a killed run is marked failed at the
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import platform
@@ -21,9 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from segwise.config import Settings, get_settings
-from segwise.engines.local import RfmOptions
 from segwise.errors import InputError, NotDoneError, NotFoundError
-from segwise.features.rfm import DEFAULT_GRID, SegmentGrid
+from segwise.features.rfm import DEFAULT_GRID, RfmOptions, SegmentGrid
 from segwise.service.datasets import LINE_ROLES, DatasetInfo, ingest, open_catalog
 from segwise.service.segments import SegmentOptions
 from segwise.store.catalog import Catalog, ModelRow, Run, SegmentRow, now
@@ -431,40 +429,25 @@ def _execute(
 
 
 def _write_run_files(seg: Segmentation, folder: Path) -> None:
-    """assignments.parquet (sorted by customer for fast look-ups), projection, standing."""
-    import numpy as np
-    import pandas as pd
+    """The run's tables: assignments (with RFM for a log), a projection sample, standings."""
+    from segwise.segment.profile import feature_quantiles
+    from segwise.store.lake import write_run_tables
 
     table = seg.assignments()
     if seg.kind == "transactions":
         extra = seg.features[[c for c in RFM_COLUMNS if c in seg.features.columns]]
         extra = extra.assign(rfm_segment=seg.features.get("segment"))
         table = table.join(extra.reset_index(drop=True))
-    table = table.sort_values("customer_id", kind="stable")
-    table.to_parquet(folder / "assignments.parquet", index=False, row_group_size=65_536)
-    rng = np.random.default_rng(0)
-    n = len(seg.labels)
-    keep = np.sort(rng.choice(n, size=min(n, PROJECTED), replace=False))
-    coords = seg.projection.coords_3d[keep]
-    pd.DataFrame(
-        {
-            "customer_id": seg.features.index.astype(str)[keep],
-            "segment": seg.labels[keep].astype(int),
-            "x": coords[:, 0],
-            "y": coords[:, 1],
-            "z": coords[:, 2],
-        }
-    ).to_parquet(folder / "projection.parquet", index=False)
-    numeric = [c for c in seg.prep.used if pd.api.types.is_numeric_dtype(seg.features[c])]
-    grid = np.linspace(0, 1, 101)
-    standing = {
-        c: np.nanquantile(seg.features[c].to_numpy(dtype=float), grid).round(6).tolist()
-        for c in numeric
-        if seg.features[c].notna().any()
-    }
-    explained = seg.projection.explained_variance_3d
-    (folder / "standing.json").write_text(json.dumps({"quantiles": standing}))
-    (folder / "projection.json").write_text(json.dumps({"explained_variance": explained}))
+    write_run_tables(
+        folder,
+        assignments=table,
+        ids=seg.features.index.astype(str),
+        labels=seg.labels,
+        coords=seg.projection.coords_3d,
+        explained=seg.projection.explained_variance_3d,
+        quantiles=feature_quantiles(seg.features, seg.prep.used),
+        projected=PROJECTED,
+    )
 
 
 def _versions() -> dict[str, str]:

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from segwise.config import Settings
-from segwise.engines.local import RfmOptions
+from segwise.config import Settings, get_settings
 from segwise.errors import InputError
+from segwise.features.rfm import RfmOptions
 from segwise.service.rfm import compute_rfm
+from segwise.store.lake import read_rfm_cache, rfm_cache_path
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -112,6 +113,11 @@ def load_features(
     from segwise.service.datasets import read_customers
 
     if resolve_kind(path, options) == "transactions":
+        stored = Path(path).parent == (settings or get_settings()).home / "datasets"
+        cached = read_rfm_cache(rfm_cache_path(Path(path), options.rfm)) if stored else None
+        if cached is not None and engine == "local":  # the ingest's own RFM of these lines
+            table, summary = cached
+            return table, table["segment"], {"rfm": summary}
         rfm = compute_rfm(path, options.rfm, engine=engine, settings=settings)
         table = rfm.to_pandas().set_index("customer_id")
         return table, table["segment"], {"rfm": rfm.summary()}

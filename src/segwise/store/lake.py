@@ -1,7 +1,9 @@
 """The lake: bulk data as Parquet under SEGWISE_HOME, content-addressed, written all or nothing.
 
 ``datasets/<hash>.parquet`` holds an ingested dataset (cleaned lines of a log, or a customer
-table); ``runs/<id>/`` holds a run's assignments, model and summary. A run folder is written
+table), and for a log ``datasets/<hash>.rfm-<as-of>-<bins>.parquet`` the RFM its ingest
+computed anyway, so a run with the same options reads it instead of aggregating the lines
+again; ``runs/<id>/`` holds a run's assignments, model and summary. A run folder is written
 under a temporary name and renamed when complete, so a killed run leaves no half folder.
 """
 
@@ -15,8 +17,16 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from segwise.engines.result import RfmResult
+    from segwise.features.rfm import RfmOptions
 
 CHUNK = 1 << 20
+_RFM_SUMMARY = b"segwise.rfm_summary"
 
 
 def file_hash(path: str | Path, *extra: str) -> str:
@@ -33,6 +43,45 @@ def file_hash(path: str | Path, *extra: str) -> str:
 def dataset_path(home: Path, content_hash: str) -> Path:
     """Where a dataset's Parquet lives (relative paths are stored in the catalog)."""
     return home / "datasets" / f"{content_hash}.parquet"
+
+
+def rfm_cache_path(dataset: Path, options: RfmOptions) -> Path | None:
+    """Where the RFM of a stored log under ``options`` is kept; None for a user's own grid
+    (not worth a file per grid)."""
+    from segwise.features.rfm import DEFAULT_GRID
+
+    if options.grid != DEFAULT_GRID:
+        return None
+    as_of = options.as_of.isoformat() if options.as_of else "auto"
+    return dataset.with_name(f"{dataset.stem}.rfm-{as_of}-{options.bins}.parquet")
+
+
+def write_rfm_cache(path: Path, rfm: RfmResult) -> None:
+    """Keep a log's per-customer RFM and its summary in one Parquet file, atomically."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from segwise.io.atomic import atomic_path
+
+    table = rfm.to_arrow()
+    summary = json.dumps(rfm.summary(), default=str).encode()
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), _RFM_SUMMARY: summary})
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, row_group_size=65_536)
+
+
+def read_rfm_cache(path: Path | None) -> tuple[pd.DataFrame, dict[str, Any]] | None:
+    """The RFM table (index customer_id) and summary kept by ``write_rfm_cache``, or None."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    if path is None or not path.is_file():
+        return None
+    table = pq.read_table(path)
+    summary = json.loads((table.schema.metadata or {}).get(_RFM_SUMMARY, b"{}"))
+    return table.to_pandas().set_index("customer_id"), summary
 
 
 def run_path(home: Path, run_id: str) -> Path:
@@ -69,3 +118,40 @@ def _fsync_tree(folder: Path) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+
+
+def write_run_tables(
+    folder: Path,
+    *,
+    assignments: pd.DataFrame,
+    ids: Any,
+    labels: Any,
+    coords: Any,
+    explained: Any,
+    quantiles: dict[str, list[float]],
+    projected: int,
+) -> None:
+    """A run's files in its (staged) folder: ``assignments.parquet`` sorted by customer for
+    fast look-ups, a seeded sample of ``projected`` customers' 3-D map coordinates, and the
+    feature quantiles (``standing.json``)."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    table = assignments.sort_values("customer_id", kind="stable")
+    table.to_parquet(folder / "assignments.parquet", index=False, row_group_size=65_536)
+    n = len(labels)
+    keep = np.sort(np.random.default_rng(0).choice(n, size=min(n, projected), replace=False))
+    points = np.asarray(coords)[keep]
+    pd.DataFrame(
+        {
+            "customer_id": np.asarray(ids)[keep],
+            "segment": np.asarray(labels)[keep].astype(int),
+            "x": points[:, 0],
+            "y": points[:, 1],
+            "z": points[:, 2],
+        }
+    ).to_parquet(folder / "projection.parquet", index=False)
+    (folder / "standing.json").write_text(json.dumps({"quantiles": quantiles}))
+    (folder / "projection.json").write_text(json.dumps({"explained_variance": explained}))
