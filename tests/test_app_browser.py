@@ -1,7 +1,8 @@
 """The dashboard in a real browser: `segwise app` on a free port, driven by Playwright through
 Debian's Chromium (never a downloaded browser). Upload an Online-Retail-style export, store
 it, find segments, look a customer up, predict one, compare two runs; the screenshots it
-takes are the README's (docs/img/app-*.png).
+takes are the README's (docs/img/app-*.png) when SEGWISE_SCREENSHOTS=1, so a test run leaves
+the tree as it was; otherwise they go to a temporary folder.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -22,7 +24,11 @@ import pytest
 from segwise.demo import generate_log, write_log
 
 CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
-IMAGES = Path(__file__).parent.parent / "docs" / "img"
+IMAGES = (
+    Path(__file__).parent.parent / "docs" / "img"
+    if os.environ.get("SEGWISE_SCREENSHOTS") == "1"
+    else Path(tempfile.mkdtemp(prefix="segwise-screens-"))
+)
 WAIT_MS = 120_000
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}

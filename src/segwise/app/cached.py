@@ -18,8 +18,7 @@ from segwise.config import get_settings
 if TYPE_CHECKING:
     import pandas as pd
 
-    from segwise.service.datasets import FilePreview
-    from segwise.service.predict import Predictor
+    from segwise.service import FilePreview, Predictor
 
 
 def predictor(run_id: str) -> Predictor:

@@ -1,21 +1,19 @@
 """Files the dashboard offers for download, made with the same writers as the CLI.
 
-Tables go through ``segwise.io.writers.write_frame`` (CSV/XLSX with spreadsheet formulas
-neutralised), the report through ``segwise.report.render_report``; both are built only when
-the user clicks (Streamlit's deferred download data).
+Tables go through ``service.table_bytes`` (the CLI's writer: CSV/XLSX with spreadsheet
+formulas neutralised), the report through ``segwise.report.render_report``; both are built
+only when the user clicks (Streamlit's deferred download data).
 """
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from segwise.segment.pipeline import Segmentation
+    from segwise.service import Segmentation
 
 MIME = {
     ".csv": "text/csv",
@@ -26,11 +24,9 @@ MIME = {
 
 def table_bytes(frame: pd.DataFrame, suffix: str) -> bytes:
     """``frame`` as a .csv or .xlsx file's bytes, formula-safe."""
-    from segwise.io.writers import write_frame
+    from segwise import service
 
-    with tempfile.TemporaryDirectory(prefix="segwise-download-") as folder:
-        path = write_frame(frame, Path(folder) / f"table{suffix}")
-        return path.read_bytes()
+    return service.table_bytes(frame, suffix)
 
 
 def later_table(build: Callable[[], pd.DataFrame], suffix: str) -> Callable[[], bytes]:

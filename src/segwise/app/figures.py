@@ -18,7 +18,7 @@ from segwise.report import charts
 from segwise.report.charts import FONT, color, label
 
 if TYPE_CHECKING:
-    from segwise.segment.pipeline import Segmentation
+    from segwise.service import Segmentation
 
 PSI_SHIFTED = 0.25
 PSI_SOME = 0.1
@@ -26,12 +26,9 @@ PSI_SOME = 0.1
 
 def report_figures(seg: Segmentation) -> dict[str, go.Figure]:
     """The report's charts of a run, by name: sizes, profiles, map2d, map3d, k, rfm."""
-    import numpy as np
+    from segwise import service
 
-    from segwise.segment.profile import profile_segments
-
-    used = [c for c in seg.prep.used if c in seg.features.columns]
-    overall = profile_segments(seg.features[used], np.zeros(len(seg.labels), dtype=np.int64))[0]
+    overall = service.overall_profile(seg)
     rows = charts.map_sample(seg.labels)
     bins = int((seg.extra.get("rfm") or {}).get("bins") or 5)
     cells = charts.rfm_cells(seg.features, bins) if seg.kind == "transactions" else None

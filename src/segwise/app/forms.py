@@ -12,11 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from segwise.engines.local import RfmOptions
-from segwise.service.segments import SegmentOptions
+from segwise.service import RfmOptions, SegmentOptions
 
 if TYPE_CHECKING:
-    from segwise.service.predict import Predictor
+    from segwise.service import Predictor
 
 ROLE_LABELS = {
     "customer": "Customer id",

@@ -22,9 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from sklearn.pipeline import Pipeline
 
-    from segwise.predict.target import TargetReport
-    from segwise.segment.pipeline import Segmentation
-    from segwise.service.datasets import DatasetInfo
+    from segwise.service import DatasetInfo, Segmentation, TargetReport
 
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "parquet"]
 """File name endings the upload widget accepts."""

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from segwise.app.forms import Prediction
     from segwise.report.html import SegmentCard
-    from segwise.service.datasets import DatasetInfo
+    from segwise.service import DatasetInfo
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -83,7 +83,7 @@ def dataset_line(info: DatasetInfo) -> str:
 
 def cleaning_report(info: DatasetInfo) -> None:
     """What was read and kept, what was dropped and why, in plain words."""
-    from segwise.io.validate import REASONS
+    from segwise.service import REASONS
 
     report = info.report
     dropped = {reason: n for reason, n in info.dropped.items() if n}

@@ -43,10 +43,9 @@ def rfm(
     Example: segwise rfm online_retail.csv --out rfm.csv
     """
     from segwise import service
-    from segwise.io.writers import check_output_path
 
     if out is not None:
-        check_output_path(out)
+        service.check_output_path(out)
     options = service.RfmOptions(
         columns=column_flags(customer, date, invoice, amount, quantity, price),
         date_format=date_format,

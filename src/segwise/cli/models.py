@@ -31,13 +31,12 @@ def predict(
     Example: segwise predict m.skops new_members.csv --out placed.csv
     """
     from segwise import service
-    from segwise.io.writers import check_output_path, write_frame
 
     if out is not None:
-        check_output_path(out)
+        service.check_output_path(out)
     frame, predictor = service.predict_file(model, input)
     if out is not None:
-        write_frame(frame, out)
+        service.write_frame(frame, out)
     if as_json:
         payload = {
             "kind": predictor.manifest.kind,

@@ -28,7 +28,7 @@ def render_rfm(summary: dict[str, Any]) -> None:
         f"Kept {report['kept_lines']:,} of {report['lines']:,} lines; "
         f"{report['returns']:,} cancellations/returns lower net spend and are not purchases"
     )
-    from segwise.io.validate import REASONS
+    from segwise.service import REASONS
 
     for reason, n in report["dropped"].items():
         console.print(f"  dropped {n:>9,}  {REASONS[reason]}")

@@ -65,11 +65,10 @@ def segment(
     given. Example: segwise segment online_retail.csv --out segments.csv --report r.html
     """
     from segwise import service
-    from segwise.io.writers import check_output_path, write_frame
 
     for path in (out, report):
         if path is not None and path != report:
-            check_output_path(path)
+            service.check_output_path(path)
     if report is not None and report.suffix.lower() not in (".html", ".htm"):
         raise InputError(f"--report '{report.name}' must end in .html", hint="e.g. --report r.html")
     if kind not in ("auto", "transactions", "customers"):
@@ -103,7 +102,7 @@ def segment(
         )
         if out is not None:
             step(f"writing {out.name}")
-            write_frame(result.assignments(), out)
+            service.write_frame(result.assignments(), out)
         if model is not None:
             service.copy_run_model(run.id, model)
             result.extra["model_file"] = str(model)

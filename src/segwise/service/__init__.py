@@ -9,11 +9,26 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from segwise.engines.local import (
-        RfmOptions as RfmOptions,
-    )
     from segwise.engines.result import (
         RfmResult as RfmResult,
+    )
+    from segwise.features.rfm import (
+        RfmOptions as RfmOptions,
+    )
+    from segwise.io.validate import (
+        REASONS as REASONS,
+    )
+    from segwise.io.writers import (
+        check_output_path as check_output_path,
+    )
+    from segwise.io.writers import (
+        write_frame as write_frame,
+    )
+    from segwise.predict.target import (
+        TargetReport as TargetReport,
+    )
+    from segwise.segment.pipeline import (
+        Segmentation as Segmentation,
     )
     from segwise.service.compare import (
         compare_runs as compare_runs,
@@ -42,6 +57,9 @@ if TYPE_CHECKING:
     from segwise.service.demo import (
         run_demo as run_demo,
     )
+    from segwise.service.exports import (
+        table_bytes as table_bytes,
+    )
     from segwise.service.lookup import (
         lookup_customer as lookup_customer,
     )
@@ -65,6 +83,9 @@ if TYPE_CHECKING:
     )
     from segwise.service.predict import (
         train_target_model as train_target_model,
+    )
+    from segwise.service.profiles import (
+        overall_profile as overall_profile,
     )
     from segwise.service.rfm import (
         compute_rfm as compute_rfm,
@@ -135,7 +156,7 @@ _HOME = {
     "run_predictor": "segwise.service.runs",
     "compare_runs": "segwise.service.compare",
     "lookup_customer": "segwise.service.lookup",
-    "RfmOptions": "segwise.engines.local",
+    "RfmOptions": "segwise.features.rfm",
     "RfmResult": "segwise.engines.result",
     "Predictor": "segwise.service.predict",
     "predict_file": "segwise.service.predict",
@@ -151,6 +172,13 @@ _HOME = {
     "DemoRun": "segwise.service.demo",
     "SegmentOptions": "segwise.service.segments",
     "segment": "segwise.service.segments",
+    "REASONS": "segwise.io.validate",
+    "check_output_path": "segwise.io.writers",
+    "write_frame": "segwise.io.writers",
+    "Segmentation": "segwise.segment.pipeline",
+    "TargetReport": "segwise.predict.target",
+    "table_bytes": "segwise.service.exports",
+    "overall_profile": "segwise.service.profiles",
 }
 __all__ = sorted(_HOME)
 

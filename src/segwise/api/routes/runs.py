@@ -35,9 +35,7 @@ def start_run(
     options = service.SegmentOptions(
         k=body.k, features=body.features, k_max=body.k_max, seed=body.seed
     )
-    run = service.start_run(
-        body.dataset, options, classifier=body.classifier, settings=settings
-    )
+    run = service.start_run(body.dataset, options, classifier=body.classifier, settings=settings)
     worker.submit(run.id)
     response.headers["Location"] = f"{router.prefix}/{run.id}"
     return RunQueued(id=run.id, status="queued")
