@@ -65,15 +65,26 @@ def test_a_run_on_a_dataset_gives_the_file_s_rfm(backend, data):
     assert run.summary["rfm"]["report"]["dropped"] == dataset.dropped
 
 
-def test_rfm_once_the_run_reads_what_the_ingest_computed(backend, data):
+def test_rfm_once_the_run_reads_what_the_ingest_computed(backend, data, monkeypatch):
+    import segwise.service.segments as segments
+
     dataset = service.ingest(data / "retail_uk.csv")
     home = get_settings().home
     stored = next(p for p in (home / "datasets").glob("*.parquet") if ".rfm-" not in p.name)
-    cache = stored.with_name(f"{stored.stem}.rfm-auto-5.parquet")
+    cache = stored.with_name(f"{stored.stem}.rfm-{dataset.as_of}-5.parquet")
     assert cache.is_file()
-    cached, _ = service.run_segment(dataset.id, SegmentOptions(k=2))
-    cache.unlink()  # the same run, aggregating the stored lines again
-    again, _ = service.run_segment(dataset.id, SegmentOptions(k=2))
+    recompute = segments.compute_rfm
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the run aggregated the lines again")
+
+    monkeypatch.setattr(segments, "compute_rfm", refuse)
+    cached, _ = service.run_segment(dataset.id, SegmentOptions(k=2))  # reads the kept RFM
+    cache.unlink()
+    with pytest.raises(AssertionError, match="again"):
+        service.run_segment(dataset.id, SegmentOptions(k=2))
+    monkeypatch.setattr(segments, "compute_rfm", recompute)
+    again, _ = service.run_segment(dataset.id, SegmentOptions(k=2))  # the lines, aggregated
     a = service.read_assignments(cached.id)
     b = service.read_assignments(again.id)
     pd.testing.assert_frame_equal(a, b, check_dtype=False)

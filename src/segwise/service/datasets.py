@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -33,7 +33,7 @@ from segwise.store.lake import (
 if TYPE_CHECKING:
     import pandas as pd
 
-Kind = Literal["auto", "transactions", "customers"]
+KindChoice = Literal["auto", "transactions", "customers"]  # "auto": tell them apart
 LINE_ROLES = {"customer": "customer_id", "date": "day", "invoice": "invoice"}
 """How a stored log's columns map onto roles when a run reads it back."""
 
@@ -115,7 +115,7 @@ def ingest(
     path: str | Path,
     *,
     name: str | None = None,
-    kind: Kind = "auto",
+    kind: KindChoice = "auto",
     options: RfmOptions | None = None,
     pseudonymise: bool | None = None,
     settings: Settings | None = None,
@@ -264,7 +264,8 @@ def _store_log(
     from segwise.io.sql import literal, relation
 
     rfm = compute_rfm(path, options, settings)
-    if key is None and (cache := rfm_cache_path(target, options)) is not None:
+    cache = rfm_cache_path(target, replace(options, as_of=rfm.as_of))
+    if key is None and cache is not None:
         write_rfm_cache(cache, rfm)  # a run with these options reads it: RFM once
     assert rfm.lines is not None
     lines = rfm.lines

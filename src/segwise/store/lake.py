@@ -2,9 +2,10 @@
 
 ``datasets/<hash>.parquet`` holds an ingested dataset (cleaned lines of a log, or a customer
 table), and for a log ``datasets/<hash>.rfm-<as-of>-<bins>.parquet`` the RFM its ingest
-computed anyway, so a run with the same options reads it instead of aggregating the lines
-again; ``runs/<id>/`` holds a run's assignments, model and summary. A run folder is written
-under a temporary name and renamed when complete, so a killed run leaves no half folder.
+computed anyway, so a run with the same as-of date and bins reads it instead of aggregating
+the lines again; ``runs/<id>/`` holds a run's assignments, model and summary. A run folder
+is written under a temporary name and renamed when complete, so a killed run leaves no half
+folder.
 """
 
 from __future__ import annotations
@@ -46,14 +47,13 @@ def dataset_path(home: Path, content_hash: str) -> Path:
 
 
 def rfm_cache_path(dataset: Path, options: RfmOptions) -> Path | None:
-    """Where the RFM of a stored log under ``options`` is kept; None for a user's own grid
-    (not worth a file per grid)."""
+    """Where the RFM of a stored log under ``options`` is kept: None without an as-of date
+    (the RFM depends on it) or for a user's own grid (not worth a file per grid)."""
     from segwise.features.rfm import DEFAULT_GRID
 
-    if options.grid != DEFAULT_GRID:
+    if options.as_of is None or options.grid != DEFAULT_GRID:
         return None
-    as_of = options.as_of.isoformat() if options.as_of else "auto"
-    return dataset.with_name(f"{dataset.stem}.rfm-{as_of}-{options.bins}.parquet")
+    return dataset.with_name(f"{dataset.stem}.rfm-{options.as_of}-{options.bins}.parquet")
 
 
 def write_rfm_cache(path: Path, rfm: RfmResult) -> None:
