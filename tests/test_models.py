@@ -24,13 +24,13 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-import segwise.store.models as models
+import segwise.store.model_files as models
 from segwise.errors import InputError
 from segwise.features.prepare import Preprocessor
 from segwise.predict.inputs import check_rows
 from segwise.segment.cluster import SegmentClusterer
 from segwise.segment.pipeline import Segmentation, segment_table
-from segwise.store.models import (
+from segwise.store.model_files import (
     TRUSTED_TYPES,
     Manifest,
     data_hash,

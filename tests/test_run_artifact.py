@@ -20,7 +20,7 @@ from segwise import service
 from segwise.demo import generate_log, write_log
 from segwise.predict.placement import place
 from segwise.segment.cluster import SegmentClusterer, squared_distances
-from segwise.store.models import load_model
+from segwise.store.model_files import load_model
 
 
 @pytest.fixture(scope="module")

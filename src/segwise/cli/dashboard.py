@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from segwise.cli.app import app, errors_exit_2
+from segwise.cli.main import app, errors_exit_2
 from segwise.config import get_settings
 from segwise.errors import ConfigError, InputError
 

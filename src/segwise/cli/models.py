@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from segwise.cli.app import app, errors_exit_2
+from segwise.cli.main import app, errors_exit_2
 from segwise.cli.render import render_predictions, render_target
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from segwise.cli.app import app, column_flags, errors_exit_2
+from segwise.cli.main import app, column_flags, errors_exit_2
 from segwise.cli.render import render_segments
 from segwise.errors import InputError
 

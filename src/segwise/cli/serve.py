@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from segwise.cli.app import app, errors_exit_2
+from segwise.cli.main import app, errors_exit_2
 
 NO_KEYS = (
     "warning: SEGWISE_API_KEYS is not set: every call but /healthz, /docs and /openapi.json "

@@ -26,7 +26,7 @@ from segwise.features.ordinal import (
     normalize_label,
 )
 
-Kind = Literal["number", "binary", "ordinal", "category"]
+ColumnKind = Literal["number", "binary", "ordinal", "category"]
 Reason = Literal["use", "id", "constant", "text", "unsupported"]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -50,7 +50,7 @@ class FeatureSpec:
     ordinal: lowest first). ``minimum``/``maximum``: the range a number had in training.
     """
 
-    kind: Kind
+    kind: ColumnKind
     levels: tuple[str, ...] = ()
     minimum: float | None = None
     maximum: float | None = None
@@ -65,7 +65,7 @@ class ColumnCoder:
     """Fitted recipe for one used column: its values -> float codes, NaN when missing."""
 
     name: str
-    kind: Kind
+    kind: ColumnKind
     levels: LevelMap | None = None  # binary, ordinal and category columns
     log: bool = False
     fill: float = 0.0  # replaces missing values: the median (code) in training
@@ -261,7 +261,7 @@ def _is_constant(top: int, n_missing: int, distinct: int, n_rows: int, share: fl
     return distinct + (n_missing > 0) <= 1 or max(top, n_missing) > share * n_rows
 
 
-def _answers(name: str, kind: Kind, levels: LevelMap, n_missing: int) -> ColumnPlan:
+def _answers(name: str, kind: ColumnKind, levels: LevelMap, n_missing: int) -> ColumnPlan:
     """Plan for a binary or ordinal column: coded by ``levels``, which its spec lists."""
     return ColumnPlan(
         "use", ColumnCoder(name, kind, levels), FeatureSpec(kind, levels.levels), n_missing

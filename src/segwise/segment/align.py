@@ -15,8 +15,9 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.pipeline import Pipeline
 
 from segwise.errors import InputError
+from segwise.segment import DataKind
 from segwise.segment.cluster import stability
-from segwise.segment.pipeline import Kind, Segmentation
+from segwise.segment.pipeline import Segmentation
 from segwise.segment.profile import profile_segments
 from segwise.segment.projection import project
 
@@ -24,7 +25,7 @@ from segwise.segment.projection import project
 def assign_table(
     table: pd.DataFrame,
     *,
-    kind: Kind,
+    kind: DataKind,
     model: Pipeline,
     names: Sequence[str],
     recommendations: Sequence[str],

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 from segwise.features.rfm import DEFAULT_CELLS
+from segwise.segment import DataKind
 from segwise.segment.profile import SegmentProfile
 
 __all__ = ["RFM_GRID", "feature_keys", "name_segments", "normalise_feature"]
 
-Kind = Literal["transactions", "customers"]
 
 #: The standard RFM grid (DESIGN.md): name -> (R, FM) cells, in the canonical order.
 RFM_GRID: dict[str, tuple[tuple[int, int], ...]] = {
@@ -124,7 +124,7 @@ _NUMERIC = _parse_words(_NUMERIC_WORDS, binary=False)
 _BINARY = _parse_words(_BINARY_WORDS, binary=True)
 
 
-def name_segments(profiles: list[SegmentProfile], *, kind: Kind) -> list[str]:
+def name_segments(profiles: list[SegmentProfile], *, kind: DataKind) -> list[str]:
     """A short, unique, deterministic human name per profile, in the same order.
 
     RFM-like profiles (recency, frequency and monetary present, and either a transaction

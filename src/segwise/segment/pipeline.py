@@ -15,6 +15,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from segwise.features.prepare import PrepReport, Preprocessor
+from segwise.segment import DataKind
 from segwise.segment.cluster import SegmentClusterer, Stability, stability
 from segwise.segment.kselect import KSelection
 from segwise.segment.naming import name_segments
@@ -22,7 +23,6 @@ from segwise.segment.profile import SegmentProfile, profile_segments
 from segwise.segment.projection import Projection, project
 from segwise.segment.recommend import RecommendationRules, recommend
 
-Kind = Literal["transactions", "customers"]
 RFM_FEATURES = ("recency", "frequency", "monetary")
 Progress = Callable[[str], None]
 
@@ -31,7 +31,7 @@ Progress = Callable[[str], None]
 class Segmentation:
     """The outcome of a run: every customer labelled, and what each segment means."""
 
-    kind: Kind
+    kind: DataKind
     features: pd.DataFrame  # raw features in original units, indexed by customer_id
     labels: np.ndarray
     model: Pipeline
@@ -93,7 +93,7 @@ class Segmentation:
 def segment_table(
     table: pd.DataFrame,
     *,
-    kind: Kind,
+    kind: DataKind,
     features: Sequence[str] | None = None,
     k: int | Literal["auto"] = "auto",
     k_max: int = 10,

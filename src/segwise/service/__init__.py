@@ -87,6 +87,27 @@ if TYPE_CHECKING:
     from segwise.service.profiles import (
         overall_profile as overall_profile,
     )
+    from segwise.service.results import (
+        copy_run_model as copy_run_model,
+    )
+    from segwise.service.results import (
+        get_run as get_run,
+    )
+    from segwise.service.results import (
+        list_runs as list_runs,
+    )
+    from segwise.service.results import (
+        read_assignments as read_assignments,
+    )
+    from segwise.service.results import (
+        run_files as run_files,
+    )
+    from segwise.service.results import (
+        run_predictor as run_predictor,
+    )
+    from segwise.service.results import (
+        run_segments as run_segments,
+    )
     from segwise.service.rfm import (
         compute_rfm as compute_rfm,
     )
@@ -100,31 +121,10 @@ if TYPE_CHECKING:
         RunInfo as RunInfo,
     )
     from segwise.service.runs import (
-        copy_run_model as copy_run_model,
-    )
-    from segwise.service.runs import (
         execute_run as execute_run,
     )
     from segwise.service.runs import (
-        get_run as get_run,
-    )
-    from segwise.service.runs import (
-        list_runs as list_runs,
-    )
-    from segwise.service.runs import (
-        read_assignments as read_assignments,
-    )
-    from segwise.service.runs import (
-        run_files as run_files,
-    )
-    from segwise.service.runs import (
-        run_predictor as run_predictor,
-    )
-    from segwise.service.runs import (
         run_segment as run_segment,
-    )
-    from segwise.service.runs import (
-        run_segments as run_segments,
     )
     from segwise.service.runs import (
         start_run as start_run,
@@ -147,13 +147,13 @@ _HOME = {
     "start_run": "segwise.service.runs",
     "execute_run": "segwise.service.runs",
     "run_segment": "segwise.service.runs",
-    "get_run": "segwise.service.runs",
-    "list_runs": "segwise.service.runs",
-    "run_segments": "segwise.service.runs",
-    "run_files": "segwise.service.runs",
-    "read_assignments": "segwise.service.runs",
-    "copy_run_model": "segwise.service.runs",
-    "run_predictor": "segwise.service.runs",
+    "get_run": "segwise.service.results",
+    "list_runs": "segwise.service.results",
+    "run_segments": "segwise.service.results",
+    "run_files": "segwise.service.results",
+    "read_assignments": "segwise.service.results",
+    "copy_run_model": "segwise.service.results",
+    "run_predictor": "segwise.service.results",
     "compare_runs": "segwise.service.compare",
     "lookup_customer": "segwise.service.lookup",
     "RfmOptions": "segwise.features.rfm",

@@ -46,7 +46,8 @@ def run_demo(
     from segwise.demo import generate_customers, generate_log, next_month, write_log
     from segwise.io.writers import write_frame
     from segwise.service.datasets import ingest
-    from segwise.service.runs import copy_run_model, run_segment
+    from segwise.service.results import copy_run_model
+    from segwise.service.runs import run_segment
     from segwise.service.segments import SegmentOptions
 
     step = progress or (lambda _: None)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def _earlier(run: Run, settings: Settings) -> tuple[Any, list[str], list[str]]:
     """The earlier run's artifact (fitted preprocessing + clustering), names and advice."""
     from segwise.predict.placement import is_placement_model
-    from segwise.store.models import load_model
+    from segwise.store.model_files import load_model
 
     path = settings.home / run.path / "model.skops" if run.path else None
     if path is None or not path.exists():

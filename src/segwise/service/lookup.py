@@ -126,12 +126,12 @@ def _history(con: duckdb.DuckDBPyConnection, lines: str, ident: str) -> dict[str
 
 @lru_cache(maxsize=64)
 def _view(home: str, url: str | None, run_id: str) -> _RunView:
-    from segwise.service.runs import _done
+    from segwise.service.runs import done_run
 
     catalog = open_catalog(
         get_settings().model_copy(update={"home": Path(home), "database_url": url})
     )
-    run = _done(catalog, run_id)
+    run = done_run(catalog, run_id)
     assert run.path is not None
     folder = Path(home) / run.path
     standing = json.loads((folder / "standing.json").read_text())

@@ -21,7 +21,7 @@ from segwise.errors import InputError
 from segwise.predict.explain import explain
 from segwise.predict.inputs import check_rows
 from segwise.predict.placement import is_placement_model, place, placement_reasons
-from segwise.store.models import Manifest, data_hash, feature_specs, load_model, save_model
+from segwise.store.model_files import Manifest, data_hash, feature_specs, load_model, save_model
 
 if TYPE_CHECKING:
     from segwise.predict.classifier import ClassifierReport

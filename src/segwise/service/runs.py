@@ -15,7 +15,6 @@ import socket
 import time
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,10 +27,7 @@ from segwise.store.catalog import Catalog, ModelRow, Run, SegmentRow, now
 from segwise.store.lake import run_path, staged_folder
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from segwise.segment.pipeline import Progress, Segmentation
-    from segwise.service.predict import Predictor
 
 RFM_COLUMNS = ("r_score", "f_score", "m_score", "rfm_code")
 PROJECTED = 5_000  # customers kept for the stored 2-D/3-D projection
@@ -107,11 +103,13 @@ def start_run(
     settings = settings or get_settings()
     options = options or SegmentOptions()
     catalog = open_catalog(settings)
-    _fail_stale(catalog, settings)
+    fail_stale(catalog, settings)
     started = time.perf_counter()
     dataset = _dataset(source, options, pseudonymise, settings, catalog)
     # the runs to follow, by their ids: `latest` means the newest run before this one
-    like, match = (None if other is None else _done(catalog, other).id for other in (like, match))
+    like, match = (
+        None if other is None else done_run(catalog, other).id for other in (like, match)
+    )
     run = Run(
         id="r" + secrets.token_hex(6),
         dataset_id=dataset.id,
@@ -173,93 +171,24 @@ def run_segment(
         settings=settings,
     )
     seg = execute_run(queued.id, settings=settings, progress=progress)
-    return get_run(queued.id, settings=settings), seg
+    return RunInfo.of(open_catalog(settings).run(queued.id)), seg
 
 
-def get_run(run_id: str, *, settings: Settings | None = None) -> RunInfo:
-    return RunInfo.of(open_catalog(settings).run(run_id))
-
-
-def list_runs(*, settings: Settings | None = None) -> list[RunInfo]:
-    """Every run, newest first (stale running runs are marked failed first)."""
-    settings = settings or get_settings()
-    catalog = open_catalog(settings)
-    _fail_stale(catalog, settings)
-    return [RunInfo.of(r) for r in catalog.runs()]
-
-
-def run_segments(run_id: str, *, settings: Settings | None = None) -> list[dict[str, Any]]:
-    """The segments of a finished run: id, name, size, share, profile, recommendation."""
-    catalog = open_catalog(settings)
-    run = _done(catalog, run_id)
-    return [
-        {
-            "segment": s.segment,
-            "name": s.name,
-            "size": s.size,
-            "share": s.share,
-            "profile": s.profile,
-            "recommendation": s.recommendation,
-        }
-        for s in run.segments
-    ]
-
-
-def run_files(run_id: str, *, settings: Settings | None = None) -> Path:
-    """The folder of a finished run (assignments.parquet, model.skops, ...)."""
-    settings = settings or get_settings()
-    run = _done(open_catalog(settings), run_id)
-    assert run.path is not None
-    return settings.home / run.path
-
-
-def read_assignments(run_id: str, *, settings: Settings | None = None) -> pd.DataFrame:
-    """One row per customer of a finished run: features, segment, segment_name (and RFM)."""
-    import pandas as pd
-
-    return pd.read_parquet(run_files(run_id, settings=settings) / "assignments.parquet")
-
-
-def copy_run_model(run_id: str, target: str | Path, *, settings: Settings | None = None) -> Path:
-    """Copy a finished run's model file (its fitted preprocessing + clustering) to ``target``,
-    atomically."""
-    import shutil
-
-    from segwise.io.atomic import atomic_path
-
-    source = run_files(run_id, settings=settings) / "model.skops"
-    if not source.exists():
-        raise InputError(f"run {run_id} has no model file", hint="run it again")
-    with atomic_path(target) as tmp:
-        shutil.copyfile(source, tmp)
-    return Path(target)
-
-
-def run_predictor(run_id: str, *, settings: Settings | None = None) -> Predictor:
-    """The run's model (its fitted preprocessing + clustering), loaded once per process and
-    kept in memory; a done run never changes, so later calls answer without the catalog."""
-    settings = settings or get_settings()
-    return _load_predictor(str(settings.home), settings.database_url, run_id)
-
-
-@lru_cache(maxsize=16)
-def _load_predictor(home: str, url: str | None, run_id: str) -> Predictor:
-    from segwise.service.predict import Predictor
-
-    settings = get_settings().model_copy(update={"home": Path(home), "database_url": url})
-    path = run_files(run_id, settings=settings) / "model.skops"
-    if not path.exists():
-        raise InputError(f"run {run_id} has no model file", hint="run it again")
-    return Predictor.load(path)
-
-
-def _fail_stale(catalog: Catalog, settings: Settings) -> None:
+def fail_stale(catalog: Catalog, settings: Settings) -> None:
     """Mark runs whose process is gone as failed, and remove their half-written folders."""
     import shutil
 
     for run_id in catalog.fail_stale_runs():
         for staged in run_path(settings.home, run_id).parent.glob(f".{run_id}.*.tmp"):
             shutil.rmtree(staged, ignore_errors=True)
+
+
+def done_run(catalog: Catalog, run_id: str) -> Run:
+    """The run, which must be finished (else one line saying it is not)."""
+    run = catalog.run(run_id)
+    if run.status != "done":
+        raise NotDoneError(f"run {run.id} is {run.status}, not done", hint="see `segwise runs`")
+    return run
 
 
 def _dataset(
@@ -285,13 +214,6 @@ def _dataset(
             f"'{source}' is neither a file nor a stored dataset",
             hint="give a CSV/TSV/XLSX/Parquet path, or an id from `segwise ingest`",
         ) from None
-
-
-def _done(catalog: Catalog, run_id: str) -> Run:
-    run = catalog.run(run_id)
-    if run.status != "done":
-        raise NotDoneError(f"run {run.id} is {run.status}, not done", hint="see `segwise runs`")
-    return run
 
 
 def _params(
@@ -344,7 +266,7 @@ def _options(params: dict[str, Any], dataset: DatasetInfo) -> SegmentOptions:
 def _execute(
     catalog: Catalog, row: Run, settings: Settings, progress: Progress | None
 ) -> Segmentation:
-    from segwise.service import align
+    from segwise.service import follow
 
     params, dataset = row.params, DatasetInfo.of(row.dataset)
     options = _options(params, dataset)
@@ -352,8 +274,8 @@ def _execute(
     clock = time.perf_counter()
     stored = settings.home / row.dataset.path
     if params.get("like"):
-        seg = align.assign_like(
-            stored, options, catalog, _done(catalog, params["like"]), settings, progress
+        seg = follow.assign_like(
+            stored, options, catalog, done_run(catalog, params["like"]), settings, progress
         )
     else:
         from segwise.service.segments import segment
@@ -366,7 +288,7 @@ def _execute(
             progress=progress,
         )
         if params.get("match"):
-            seg = align.match_to(seg, _done(catalog, params["match"]), settings)
+            seg = follow.match_to(seg, done_run(catalog, params["match"]), settings)
     if dataset.kind == "transactions":
         rfm = seg.extra.get("rfm", {})
         seg.extra["rfm"] = rfm | {

@@ -160,7 +160,7 @@ def save_model(path: str | Path, estimator: Any, manifest: Manifest) -> Path:
     if refused:
         raise TypeError(
             f"cannot save a model holding types segwise does not trust: {', '.join(refused)}; "
-            "review them and add them to segwise.store.models.TRUSTED_TYPES"
+            "review them and add them to segwise.store.model_files.TRUSTED_TYPES"
         )
     text = json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
     with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
