@@ -156,7 +156,8 @@ def test_a_killed_run_never_shows_as_done_and_harms_no_earlier_run(backend, shop
     deadline = time.monotonic() + 120
     while not flag.exists():
         assert child.poll() is None, "the run ended before it could be killed"
-        assert time.monotonic() < deadline
+        if time.monotonic() > deadline:  # a bound on the wait, not a speed check
+            pytest.fail("the run never started")
         time.sleep(0.1)
     assert service.get_run(flag.read_text()).status == "running"
     child.send_signal(signal.SIGKILL)
