@@ -92,6 +92,10 @@ def test_fixed_k_and_features(cli, creditcard):
         (["--features", "income,salary"], "'salary', which is not a column"),
         (["--report", "r.pdf"], "must end in .html"),
         (["--out", "seg.json"], "unknown file type"),
+        (["--k", "51"], "--k 51 is too large"),
+        (["--k-max", "1"], "--k-max 1 is out of range"),
+        (["--bins", "12"], "--bins 12 is out of range"),
+        (["--as-of", "soon"], "--as-of 'soon' is not a date"),
     ],
 )
 def test_bad_segment_flags_exit_2(cli, creditcard, args, needle):
@@ -99,3 +103,20 @@ def test_bad_segment_flags_exit_2(cli, creditcard, args, needle):
     assert result.exit_code == 2, result.stdout
     assert len(result.stderr.strip().splitlines()) == 1
     assert needle in result.stderr
+
+
+def test_rfm_options_of_a_log_reach_its_run(cli, planted, tmp_path):
+    """--as-of and --bins change the RFM the segments are built on, as they do for rfm."""
+    log, _ = planted
+    out = tmp_path / "quartiles.csv"
+    args = ("segment", log, "--k", "3", "--bins", "4", "--as-of", "2012-01-09", "--json")
+    result = cli(*args, "--out", out)
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["rfm"]["as_of"] == "2012-01-09"
+    rfm = cli("rfm", log, "--bins", "4", "--as-of", "2012-01-09", "--out", tmp_path / "r.csv")
+    assert rfm.exit_code == 0, rfm.stderr
+    want = pd.read_csv(tmp_path / "r.csv", dtype={"customer_id": str})
+    got = pd.read_csv(out, dtype={"customer_id": str}).merge(want, on="customer_id")
+    assert len(got) == len(want)
+    assert (got["recency_x"] == got["recency_y"]).all()  # counted to the asked day

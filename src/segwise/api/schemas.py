@@ -21,6 +21,8 @@ from pydantic import (
     field_validator,
 )
 
+from segwise.service.segments import MAX_SEGMENTS
+
 MAX_PREDICT_ROWS = 100_000
 """Most customers one predict request may hold (a 10k batch is ~1 MB of JSON)."""
 
@@ -46,12 +48,13 @@ _SCALAR_SCHEMA = {
 
 
 def _k(value: object) -> int | str:
-    """``auto`` or a whole number 2..50 (one clear message instead of one per union member)."""
+    """``auto`` or a whole number (one clear message instead of one per union member); the
+    range is the service's (``SegmentOptions``), said here too for the OpenAPI schema."""
     if value == "auto":
         return "auto"
-    if isinstance(value, int) and not isinstance(value, bool) and 2 <= value <= 50:
+    if isinstance(value, int) and not isinstance(value, bool) and 2 <= value <= MAX_SEGMENTS:
         return value
-    raise ValueError(f"k must be 'auto' or a whole number from 2 to 50, got {value!r}")
+    raise ValueError(f"k must be 'auto' or a whole number from 2 to {MAX_SEGMENTS}, got {value!r}")
 
 
 SegmentCount = Annotated[
@@ -59,7 +62,10 @@ SegmentCount = Annotated[
     PlainValidator(_k),
     WithJsonSchema(
         {
-            "anyOf": [{"const": "auto"}, {"type": "integer", "minimum": 2, "maximum": 50}],
+            "anyOf": [
+                {"const": "auto"},
+                {"type": "integer", "minimum": 2, "maximum": MAX_SEGMENTS},
+            ],
             "description": "Number of segments, or `auto` to choose it.",
         }
     ),
@@ -176,8 +182,13 @@ class RunCreate(_Model):
         description="Columns to use (default: all usable; recency, frequency, monetary for logs).",
         examples=[["recency", "frequency", "monetary"]],
     )
-    k_max: int = Field(default=10, ge=2, le=50, description="Largest k tried by `auto`.")
+    k_max: int = Field(default=10, ge=2, le=MAX_SEGMENTS, description="Largest k tried by `auto`.")
     seed: int = Field(default=0, ge=0, le=2**32 - 1, description="The same seed, the same run.")
+    as_of: date | None = Field(
+        default=None,
+        description="The day recency counts to, for a log (default: its dataset's as-of date).",
+    )
+    bins: int = Field(default=5, ge=2, le=9, description="RFM score bins, for a log.")
     classifier: bool = Field(
         default=False,
         description="Also train a surrogate classifier (its scores, confusion matrix and "

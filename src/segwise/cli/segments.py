@@ -55,6 +55,13 @@ def segment(
     quantity: Annotated[str | None, typer.Option(help="Quantity column of a log.")] = None,
     price: Annotated[str | None, typer.Option(help="Unit price column of a log.")] = None,
     date_format: Annotated[str | None, typer.Option(help="strptime format of the dates.")] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD recency counts to (default: the day after).")
+    ] = None,
+    bins: Annotated[int, typer.Option(help="RFM score bins of a log (4 or 5 usual).")] = 5,
+    segments: Annotated[
+        Path | None, typer.Option(help="Your own RFM segment grid (.json or .csv).")
+    ] = None,
     engine: Annotated[str, typer.Option(help="local (DuckDB) or spark.")] = "local",
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress on stderr.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
@@ -71,8 +78,6 @@ def segment(
             service.check_output_path(path)
     if report is not None and report.suffix.lower() not in (".html", ".htm"):
         raise InputError(f"--report '{report.name}' must end in .html", hint="e.g. --report r.html")
-    if kind not in ("auto", "transactions", "customers"):
-        raise InputError(f"--kind '{kind}' is unknown", hint="use auto, transactions or customers")
     options = service.SegmentOptions(
         kind=kind,  # type: ignore[arg-type]
         features=[f.strip() for f in features.split(",") if f.strip()] if features else None,
@@ -83,6 +88,9 @@ def segment(
         rfm=service.RfmOptions(
             columns=column_flags(customer, date, invoice, amount, quantity, price),
             date_format=date_format,
+            as_of=service.parse_as_of(as_of),
+            bins=bins,
+            grid=service.load_grid(segments),
         ),
     )
     if model is not None and not model.parent.is_dir():

@@ -27,6 +27,7 @@ from segwise.store.lake import (
     file_hash,
     pseudonym,
     rfm_cache_path,
+    write_log_lines,
     write_rfm_cache,
 )
 
@@ -260,34 +261,12 @@ def _store_log(
     path: Path, options: RfmOptions, key: bytes | None, target: Path, settings: Settings
 ) -> dict[str, Any]:
     from segwise.engines.local import compute_rfm
-    from segwise.io.atomic import atomic_path
-    from segwise.io.sql import literal, relation
 
     rfm = compute_rfm(path, options, settings)
     cache = rfm_cache_path(target, replace(options, as_of=rfm.as_of))
     if key is None and cache is not None:
         write_rfm_cache(cache, rfm)  # a run with these options reads it: RFM once
-    assert rfm.lines is not None
-    lines = rfm.lines
-    if key is not None:
-        import pyarrow as pa
-
-        distinct = f"SELECT DISTINCT customer_id FROM {relation(lines, 'l')}"
-        found = rfm.con.execute(distinct).fetchall()
-        ids = [str(i) for (i,) in found]
-        pseudo = [pseudonym(key, i) for i in ids]
-        rfm.con.register("pseudonyms", pa.table({"customer_id": ids, "pseudo": pseudo}))
-        lines = (
-            f"SELECT p.pseudo AS customer_id, l.* EXCLUDE (customer_id) "
-            f"FROM {relation(lines, 'l')} JOIN pseudonyms AS p USING (customer_id)"
-        )
-    with atomic_path(target) as tmp:
-        rfm.con.execute(
-            f"COPY (SELECT customer_id, day, invoice, value, "
-            f"CASE WHEN is_return THEN -1 ELSE 1 END AS quantity, product "
-            f"FROM {relation(lines, 'l')} ORDER BY customer_id, day) "
-            f"TO {literal(str(tmp))} (FORMAT parquet, ROW_GROUP_SIZE 65536)"
-        )
+    write_log_lines(rfm, target, key)
     return {
         "rows": rfm.report.lines,
         "customers": rfm.customers,

@@ -18,9 +18,14 @@ if TYPE_CHECKING:
     from segwise.segment.pipeline import Progress, Segmentation
 
 
+MAX_SEGMENTS = 50
+"""The largest k a run may ask for or try (CLI, API and dashboard share this limit)."""
+
+
 @dataclass(frozen=True)
 class SegmentOptions:
-    """What ``segwise segment`` was asked for."""
+    """What ``segwise segment`` was asked for, checked once, here, when built; the run
+    carries this object to the engines, and the catalog only records it."""
 
     kind: Literal["auto", "transactions", "customers"] = "auto"
     features: list[str] | None = None
@@ -29,6 +34,22 @@ class SegmentOptions:
     seed: int = 0
     rfm: RfmOptions = field(default_factory=RfmOptions)
     rules: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("auto", "transactions", "customers"):
+            raise InputError(
+                f"--kind '{self.kind}' is unknown", hint="use auto, transactions or customers"
+            )
+        if self.k != "auto" and not (
+            isinstance(self.k, int) and not isinstance(self.k, bool) and self.k >= 2
+        ):
+            raise InputError(f"--k {self.k} is too small", hint="use --k auto or a number >= 2")
+        if isinstance(self.k, int) and self.k > MAX_SEGMENTS:
+            raise InputError(f"--k {self.k} is too large", hint=f"use at most {MAX_SEGMENTS}")
+        if not 2 <= self.k_max <= MAX_SEGMENTS:
+            raise InputError(f"--k-max {self.k_max} is out of range", hint=f"use 2..{MAX_SEGMENTS}")
+        if self.seed < 0:
+            raise InputError(f"--seed {self.seed} is negative", hint="use 0 or more")
 
 
 def segment(
@@ -44,10 +65,6 @@ def segment(
     from segwise.segment.recommend import load_rules
 
     options = options or SegmentOptions()
-    if options.k != "auto" and not options.k >= 2:
-        raise InputError(f"--k {options.k} is too small", hint="use --k auto or a number >= 2")
-    if not 2 <= options.k_max <= 50:
-        raise InputError(f"--k-max {options.k_max} is out of range", hint="use 2..50")
     rules = load_rules(options.rules) if options.rules else None
     kind = resolve_kind(path, options)
     (progress or (lambda _: None))(f"reading {Path(path).name} as {kind}")

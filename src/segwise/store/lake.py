@@ -56,6 +56,35 @@ def rfm_cache_path(dataset: Path, options: RfmOptions) -> Path | None:
     return dataset.with_name(f"{dataset.stem}.rfm-{options.as_of}-{options.bins}.parquet")
 
 
+def write_log_lines(rfm: RfmResult, target: Path, key: bytes | None) -> None:
+    """Store a log's kept lines (customer_id, day, invoice, value, quantity sign, product),
+    sorted by customer for fast look-ups, atomically; with ``key``, ids are pseudonyms
+    (``pseudonym``) before anything is written."""
+    import pyarrow as pa
+
+    from segwise.io.atomic import atomic_path
+    from segwise.io.sql import literal, relation
+
+    assert rfm.lines is not None, "the engine keeps the SELECT of the kept lines"
+    lines = rfm.lines
+    if key is not None:
+        distinct = f"SELECT DISTINCT customer_id FROM {relation(lines, 'l')}"
+        ids = [str(i) for (i,) in rfm.con.execute(distinct).fetchall()]
+        pseudo = [pseudonym(key, i) for i in ids]
+        rfm.con.register("pseudonyms", pa.table({"customer_id": ids, "pseudo": pseudo}))
+        lines = (
+            "SELECT p.pseudo AS customer_id, l.* EXCLUDE (customer_id) "
+            f"FROM {relation(lines, 'l')} JOIN pseudonyms AS p USING (customer_id)"
+        )
+    with atomic_path(target) as tmp:
+        rfm.con.execute(
+            "COPY (SELECT customer_id, day, invoice, value, "
+            "CASE WHEN is_return THEN -1 ELSE 1 END AS quantity, product "
+            f"FROM {relation(lines, 'l')} ORDER BY customer_id, day) "
+            f"TO {literal(str(tmp))} (FORMAT parquet, ROW_GROUP_SIZE 65536)"
+        )
+
+
 def write_rfm_cache(path: Path, rfm: RfmResult) -> None:
     """Keep a log's per-customer RFM and its summary in one Parquet file, atomically."""
     import json

@@ -33,7 +33,11 @@ def start_run(
     """Record a segmentation of a stored dataset and start it in the background; poll
     `GET /v1/runs/{run_id}` until its status is `done` (or `failed`, with its error)."""
     options = service.SegmentOptions(
-        k=body.k, features=body.features, k_max=body.k_max, seed=body.seed
+        k=body.k,
+        features=body.features,
+        k_max=body.k_max,
+        seed=body.seed,
+        rfm=service.RfmOptions(as_of=body.as_of, bins=body.bins),
     )
     run = service.start_run(body.dataset, options, classifier=body.classifier, settings=settings)
     worker.submit(run.id)
