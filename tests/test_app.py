@@ -238,6 +238,23 @@ def test_segments_of_a_customer_table_with_a_fixed_k(creditcard):
     assert seg.k == 3 and list(seg.prep.used) == ["income", "age", "expenditure", "owner"]
     assert "Number of segments" not in [s.value for s in at.subheader]  # k was fixed
     assert "RFM grid" not in [s.value for s in at.subheader]
+    assert not any("classifier trained" in c.value for c in at.caption)  # not asked for
+
+
+def test_the_surrogate_classifier_runs_only_when_asked(creditcard):
+    service.ingest(creditcard)
+    at = app()
+    at.radio[0].set_value("Stored dataset").run()
+    at = open_page(at, "segments")
+    at.toggle[0].set_value(False)
+    at.slider[0].set_value(3)
+    at.toggle[1].set_value(True)  # "Also check how learnable the segments are"
+    click(at, "Find segments")
+    assert_no_exception(at)
+    shown = [c.value for c in at.caption if "classifier trained" in c.value]
+    assert len(shown) == 1 and "% of customers it did not see" in shown[0]
+    run_id, _ = at.session_state[state.SEGMENTATION]
+    assert service.get_run(run_id).to_dict(full=True)["classifier"]["accuracy"] > 0.5
 
 
 def test_segments_page_asks_for_data_first():

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def predictor(run_id: str) -> Predictor:
-    """The run's segment classifier, loaded once per process."""
+    """The run's model (its fitted preprocessing + clustering), loaded once per process."""
     return _predictor(run_id, str(get_settings().home))
 
 

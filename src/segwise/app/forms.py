@@ -61,6 +61,7 @@ def segment_options(
     k: int | None,
     k_max: int = 10,
     seed: int = 0,
+    bins: int = 5,
 ) -> SegmentOptions:
     """What ``service.run_segment`` takes from the segments form; ``k`` None means auto."""
     return SegmentOptions(
@@ -69,6 +70,7 @@ def segment_options(
         k="auto" if k is None else int(k),
         k_max=int(k_max),
         seed=int(seed),
+        rfm=RfmOptions(bins=int(bins)),
     )
 
 
