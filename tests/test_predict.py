@@ -7,6 +7,7 @@ Planted tables (groups and drivers we put there) and AER CreditCard (card = yes/
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -363,7 +364,12 @@ def test_explain_names_the_planted_driver(
     daily = rows.index[rows["usage"] == "daily"][0]
     top = explained[list(rows.index).index(daily)][0]
     assert isinstance(top, Reason) and top.effect > 0
-    assert top.text == "usage: daily: raises the chance of 'A'"
+    said = re.fullmatch(
+        r"usage: daily \(typical: (\w+)\): raises the chance of 'A' from ([\d.]+) to ([\d.]+)",
+        top.text,
+    )
+    assert said and said[1] == typical_values(pipeline.steps[0][1])["usage"] != "daily", top.text
+    assert float(said[3]) - float(said[2]) == pytest.approx(top.effect, abs=0.01)
     for reasons in explained:
         for reason in reasons:
             assert reason.text and reason.text.startswith(reason.feature)
@@ -381,7 +387,9 @@ def test_explain_given_class_names_and_numbers(
         assert "raises the chance of 'no'" in reasons[0].text
     named = explain(pipeline, no_card.head(1), classes="yes", class_names={"yes": "has a card"})
     assert "the chance of 'has a card'" in named[0][0].text
-    assert "(lowest)" in named[0][0].text or "(low)" in named[0][0].text
+    assert named[0][0].text.startswith(
+        "expenditure 0 (the lowest in training; typical 101): lowers the chance of 'has a card'"
+    )
     with pytest.raises(ValueError, match="unknown class"):
         explain(pipeline, no_card.head(1), classes="maybe")
     with pytest.raises(InputError, match="missing column"):

@@ -1,15 +1,23 @@
-"""Why one prediction: the few input columns that pushed it most, in plain words.
+"""Why one prediction: the few input columns that move it most, in plain words and numbers.
 
-For each row and each used input column, the column's value is replaced by reference
-values of the training customers (for numbers the median, minimum and maximum; for answers
-each level, categories weighted by how common they were), and the drop in the probability
-of the explained class, averaged over the references, is that value's effect. A single
-typical value alone would explain nothing when the typical customer gets the same class
-(a confident "yes" stays "yes"); the low and high references still show what moves it.
-Every row x reference variant goes through the pipeline in one ``predict_proba`` call, so
-it works for any model behind a ``Preprocessor`` and one customer takes a few milliseconds.
-The references come from the fitted Preprocessor itself (imputation medians, ranges and its
-scaler's one-hot means), so a saved pipeline carries everything needed.
+A reason compares this customer with the typical training customer one column at a time:
+the column is set to its typical value (the training median, or the typical answer), all
+else kept, and the chance of the explained class is scored again. The difference is the
+effect of the customer's value; its sign alone says "raises" or "lowers", and the text gives
+both chances ("expenditure 0 (the lowest in training; typical 101): lowers the chance of
+'yes' from 0.62 to 0.01"), so every claim can be checked against the model, including where
+the model is not monotone. "Below"/"above" the typical value, "the lowest in training" come
+from the column's own training median, minimum and maximum, which the Preprocessor keeps.
+
+A value like the typical one changes nothing by being typical (a card holder's "yes" stays
+"yes" at the typical expenditure), so for a column whose effect against the typical value is
+under one percentage point the reason is a contrast instead, with the training minimum or
+maximum or another answer, whichever moves the chance most, and it says what would happen,
+never "raises": "expenditure 125 (above the typical 101): the chance of 'yes' is 1.00; with
+expenditure 0 (the lowest in training) it would be 0.50". Reasons are ranked by how much the
+chance moves; changes under one percentage point are not reasons. All variant rows go through
+the pipeline in one ``predict_proba`` call, so this works for any model behind a
+``Preprocessor``, and a saved pipeline carries everything needed.
 """
 
 from __future__ import annotations
@@ -25,20 +33,25 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from segwise.errors import InputError
-from segwise.features.columns import ColumnCoder, FeatureSpec
+from segwise.features.columns import ColumnCoder
 from segwise.features.prepare import Preprocessor
+from segwise.predict.reason_text import class_name, same_value, say_chances, say_other, say_value
 
-__all__ = ["MIN_EFFECT", "Reason", "explain", "reference_values", "typical_values"]
+__all__ = ["MIN_EFFECT", "Reason", "contrast_values", "explain", "typical_values"]
 
 FloatArray = npt.NDArray[np.float64]
 
 MIN_EFFECT = 0.01  # changes under one percentage point are noise, not reasons
-MAX_VARIANT_ROWS = 200_000  # rows scored per predict_proba call (rows x reference values)
+MAX_VARIANT_ROWS = 200_000  # rows scored per predict_proba call (rows x variants)
 
 
 @dataclass(frozen=True)
 class Reason:
-    """One input column's push on a prediction: ``effect`` is the probability it adds."""
+    """One input column's push on a prediction.
+
+    ``effect``: the chance of the explained class with this value minus the chance with the
+    value the text compares it with (the typical one, or a named extreme or answer).
+    """
 
     feature: str
     value: Any
@@ -66,7 +79,8 @@ def explain(
     classes: Any = None,
     class_names: Mapping[Any, str] | Sequence[str] | None = None,
 ) -> list[list[Reason]]:
-    """The ``top`` reasons of each row's prediction, strongest first.
+    """The ``top`` reasons of each row's prediction, the largest change of chance first:
+    per column, its effect against the typical value, or a contrast where that is nil.
 
     ``pipeline`` starts with a fitted ``Preprocessor`` and ends with a classifier that has
     ``predict_proba``. ``classes``: the class to explain (None: each row's predicted class;
@@ -82,66 +96,90 @@ def explain(
             "missing column", column=absent[0], hint=f"explain needs the columns {', '.join(used)}"
         )
     typical = typical_values(prepare)
-    references = reference_values(prepare, typical)
+    contrasts = contrast_values(prepare, typical)
     coders = {column.name: column for column in prepare.columns_}
+    settings = [(j, typical[name]) for j, name in enumerate(used)]
+    settings += [(j, value) for j, name in enumerate(used) for value in contrasts[name]]
+    owners = np.asarray([j for j, _ in settings[len(used) :]], dtype=np.intp)
     known = list(pipeline.classes_)
-    chunk = max(1, MAX_VARIANT_ROWS // (1 + sum(len(v) for v, _ in references.values())))
+    chunk = max(1, MAX_VARIANT_ROWS // (1 + len(settings)))
     out: list[list[Reason]] = []
     for first in range(0, len(rows), chunk):
         part = rows.iloc[first : first + chunk]
         wanted_part = classes
         if classes is not None and not _is_one_label(classes):
             wanted_part = list(classes)[first : first + chunk]
-        effects, wanted = _effects(pipeline, part, used, references, coders, wanted_part)
+        own, varied, wanted = _score(pipeline, part, used, settings, coders, wanted_part)
+        at_typical, at_contrast = varied[: len(used)], varied[len(used) :]
+        block, at_extreme = _strongest_contrasts(own, at_contrast, owners, len(used))
+        against_typical = np.abs(own[None, :] - at_typical) >= MIN_EFFECT
+        compared = np.where(against_typical, at_typical, at_extreme)
+        effects = own[None, :] - compared
         for i in range(len(part)):
-            label = _class_name(known, int(wanted[i]), class_names)
-            reasons = []
+            label = class_name(known, int(wanted[i]), class_names)
+            reasons: list[Reason] = []
             for j in np.argsort(-np.abs(effects[:, i]), kind="stable")[:top]:
-                effect = float(effects[j, i])
-                if abs(effect) < MIN_EFFECT:
+                if abs(effects[j, i]) < MIN_EFFECT:
                     break
                 name, value = used[j], part[used[j]].iloc[i]
                 spec = prepare.feature_schema_[name]
-                said = _say_value(name, value, coders[name], typical[name], spec)
-                verb = "raises" if effect > 0 else "lowers"
-                text = f"{said}: {verb} the chance of {label}"
-                reasons.append(Reason(name, value, effect, text))
+                said = say_value(name, value, coders[name], typical[name], spec)
+                there, here = say_chances(float(compared[j, i]), float(own[i]))
+                if against_typical[j, i]:
+                    verb = "raises" if effects[j, i] > 0 else "lowers"
+                    text = f"{said}: {verb} the chance of {label} from {there} to {here}"
+                else:
+                    other = say_other(settings[len(used) + block[j, i]][1], coders[name], spec)
+                    text = (
+                        f"{said}: the chance of {label} is {here}; "
+                        f"with {name} {other} it would be {there}"
+                    )
+                reasons.append(Reason(name, value, float(effects[j, i]), text))
             out.append(reasons)
     return out
 
 
-def _effects(
+def _score(
     pipeline: Pipeline,
     rows: pd.DataFrame,
     used: list[str],
-    references: dict[str, tuple[list[Any], FloatArray]],
+    settings: list[tuple[int, Any]],
     coders: dict[str, ColumnCoder],
     classes: Any,
-) -> tuple[FloatArray, npt.NDArray[np.intp]]:
-    """Effect of each column on each row (columns x rows), and the class explained per row.
-
-    One block of rows per (column, reference value), all scored in one predict_proba call;
-    a column's effect is the row's probability minus the weighted mean over its blocks.
-    """
+) -> tuple[FloatArray, FloatArray, npt.NDArray[np.intp]]:
+    """Chance of the explained class per row as given, per (setting, row) with one column set
+    to one value and all else kept, and the class explained per row, in one predict_proba."""
     n = len(rows)
-    blocks = [(j, value) for j, name in enumerate(used) for value in references[name][0]]
     frame = {}
     for j, name in enumerate(used):
         values = _column_values(rows[name])
-        variants = np.tile(values, len(blocks) + 1)
-        for b, (owner, value) in enumerate(blocks):
+        variants = np.tile(values, len(settings) + 1)
+        for b, (owner, value) in enumerate(settings):
             if owner == j:
                 variants[(b + 1) * n : (b + 2) * n] = _fill_value(value, values, coders[name])
         frame[name] = variants
     proba = np.asarray(pipeline.predict_proba(pd.DataFrame(frame, copy=False)))
     wanted = _class_positions(classes, proba[:n], list(pipeline.classes_))
-    base = proba[np.arange(n), wanted]
-    replaced = proba[n:].reshape(len(blocks), n, -1)[:, np.arange(n), wanted]
-    weights = np.zeros((len(used), len(blocks)))
-    owners = np.asarray([owner for owner, _ in blocks], dtype=np.intp)
-    weights[owners, np.arange(len(blocks))] = np.concatenate([references[c][1] for c in used])
-    effects: FloatArray = base[None, :] - weights @ replaced
-    return effects, wanted
+    own = np.asarray(proba[np.arange(n), wanted], dtype=np.float64)
+    varied = proba[n:].reshape(len(settings), n, -1)[:, np.arange(n), wanted]
+    return own, np.asarray(varied, dtype=np.float64), wanted
+
+
+def _strongest_contrasts(
+    own: FloatArray, at_contrast: FloatArray, owners: npt.NDArray[np.intp], n_columns: int
+) -> tuple[npt.NDArray[np.intp], FloatArray]:
+    """Per column and row: which contrast setting moves the chance most, and the chance there
+    (the row's own chance, i.e. no contrast, for a column without contrast values)."""
+    n = len(own)
+    block = np.zeros((n_columns, n), dtype=np.intp)
+    chance = np.tile(own, (n_columns, 1))
+    for j in range(n_columns):
+        mine = np.flatnonzero(owners == j)
+        if mine.size:
+            strongest = np.argmax(np.abs(own[None, :] - at_contrast[mine]), axis=0)
+            block[j] = mine[strongest]
+            chance[j] = at_contrast[block[j], np.arange(n)]
+    return block, chance
 
 
 def typical_values(prepare: Preprocessor) -> dict[str, Any]:
@@ -172,35 +210,33 @@ def typical_values(prepare: Preprocessor) -> dict[str, Any]:
     return typical
 
 
-def reference_values(
+def contrast_values(
     prepare: Preprocessor, typical: Mapping[str, Any] | None = None
-) -> dict[str, tuple[list[Any], FloatArray]]:
-    """Values each used column is set to when measuring an effect, and their weights.
+) -> dict[str, list[Any]]:
+    """Values other than the typical one that a column is set to for a contrast.
 
-    Numbers: the training median, minimum and maximum, equally weighted. Categories: every
-    level, weighted by its training share. Yes/no and ordered answers: every level, equally.
+    Numbers: the training minimum and maximum. Answers: every other level (categories: NaN
+    for their "missing" level).
     """
     typical = typical_values(prepare) if typical is None else typical
-    references: dict[str, tuple[list[Any], FloatArray]] = {}
-    start = 0
+    contrasts: dict[str, list[Any]] = {}
     for column in prepare.columns_:
         spec = prepare.feature_schema_[column.name]
         if column.kind == "number":
-            values = [typical[column.name], spec.minimum, spec.maximum]
-            weights = np.full(3, 1 / 3)
+            values: list[Any] = [
+                v for v in dict.fromkeys((spec.minimum, spec.maximum)) if v is not None
+            ]
         elif column.kind == "category" and column.levels is not None:
-            shares = _one_hot_means(prepare, start, column.width)
             values = [
                 np.nan if code == column.missing_code else level
                 for code, level in enumerate(column.levels.levels)
             ]
-            weights = shares / shares.sum() if shares.sum() > 0 else np.full(len(values), 1.0)
         else:
             values = list(spec.levels)
-            weights = np.full(len(values), 1 / len(values))
-        references[column.name] = (values, np.asarray(weights, dtype=np.float64))
-        start += column.width
-    return references
+        contrasts[column.name] = [
+            v for v in values if not same_value(v, typical[column.name], column)
+        ]
+    return contrasts
 
 
 def _one_hot_means(prepare: Preprocessor, start: int, width: int) -> npt.NDArray[np.float64]:
@@ -232,7 +268,7 @@ def _column_values(column: pd.Series) -> npt.NDArray[Any]:
 
 
 def _fill_value(value: Any, values: npt.NDArray[Any], coder: ColumnCoder) -> Any:
-    """A reference value in the column's own form: a yes/no sent as 0/1 gets its code."""
+    """A setting in the column's own form: a yes/no sent as 0/1 gets its code."""
     if values.dtype != np.float64 or not isinstance(value, str):
         return value
     code = coder.levels.code(value) if coder.levels is not None else None
@@ -267,52 +303,3 @@ def _class_positions(
 def _is_one_label(classes: Any) -> bool:
     """A single class label rather than one label per row."""
     return isinstance(classes, str | bytes) or np.ndim(classes) == 0
-
-
-def _class_name(
-    known: list[Any], position: int, names: Mapping[Any, str] | Sequence[str] | None
-) -> str:
-    """Quoted display name of a class."""
-    label = known[position]
-    if isinstance(names, Mapping):
-        shown = names.get(label, str(label))
-    elif names is not None:
-        shown = names[position]
-    else:
-        shown = label.item() if isinstance(label, np.generic) else label
-    return f"'{shown}'"
-
-
-def _say_value(name: str, value: Any, coder: ColumnCoder, typical: Any, spec: FeatureSpec) -> str:
-    """The column and this row's value, in words: "income 2.1 (low)", "owner: yes"."""
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return f"{name} missing"
-    if coder.kind == "number":
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            return f"{name} {value}"
-        return f"{name} {_format_number(number)} ({_position(number, typical, spec)})"
-    if isinstance(value, float | np.floating | int | np.integer) and float(value).is_integer():
-        value = int(value)
-        if coder.kind == "binary" and coder.levels is not None and value in (0, 1):
-            value = coder.levels.levels[value]  # a yes/no sent as 0/1 reads as its answer
-    return f"{name}: {str(value).strip()}"
-
-
-def _position(number: float, typical: float, spec: FeatureSpec) -> str:
-    """Where a number sits among the training customers' values."""
-    if spec.minimum is not None and number <= spec.minimum:
-        return "lowest"
-    if spec.maximum is not None and number >= spec.maximum:
-        return "highest"
-    if number == typical:
-        return "typical"
-    return "low" if number < typical else "high"
-
-
-def _format_number(number: float) -> str:
-    """Short human form: 3, 2.1, 0.0345, 12,345."""
-    if number.is_integer() or abs(number) >= 1000:
-        return f"{number:,.0f}"
-    return f"{number:.3g}"
