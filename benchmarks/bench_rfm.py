@@ -345,11 +345,18 @@ def machine() -> str:
     info = Path("/proc/cpuinfo").read_text().splitlines()
     cpu = next((ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), "?")
     gib = int(Path("/proc/meminfo").read_text().split()[1]) / 2**20
-    libs = ", ".join(f"{lib} {metadata.version(lib)}" for lib in LIBS)
+    libs = ", ".join(f"{lib} {_version(lib)}" for lib in LIBS)
     return (
         f"Machine: {os.cpu_count()} cores ({cpu}), {gib:.1f} GiB RAM, {platform.system()} "
         f"{platform.release()}; Python {platform.python_version()}; {libs}."
     )
+
+
+def _version(lib: str) -> str:
+    try:
+        return metadata.version(lib)
+    except metadata.PackageNotFoundError:
+        return "not installed"
 
 
 def _commit() -> str:
