@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from segwise.predict.reason_text import format_number
 from segwise.segment.cluster import SegmentClusterer, proba_from_distances
 
 Matrix = NDArray[np.float64]
@@ -45,9 +46,9 @@ def place(pipeline: Any, frame: pd.DataFrame) -> Placement:
     prepare, cluster = pipeline.steps[0][1], pipeline.steps[-1][1]
     prepared = prepare.transform(frame)
     distances = cluster.transform(prepared)
-    order = np.argsort(distances, axis=1, kind="stable")
     segment = np.argmin(distances, axis=1)  # what ``predict`` returns, the training labels
-    runner_up = np.where(order[:, 0] == segment, order[:, min(1, order.shape[1] - 1)], order[:, 0])
+    ranked = np.argsort(distances, axis=1, kind="stable")  # ranked[:, 0] is ``segment``
+    runner_up = ranked[:, 1] if ranked.shape[1] > 1 else segment
     proba = proba_from_distances(distances, cluster.spread_)
     return Placement(
         segment=segment,
@@ -143,9 +144,7 @@ def _text(value: Any) -> str:
     if isinstance(value, int | np.integer):
         return f"{int(value):,}"
     if isinstance(value, float | np.floating):
-        if math.isnan(float(value)):
-            return "blank"
-        return f"{float(value):,.0f}" if abs(float(value)) >= 100 else f"{float(value):,.3g}"
+        return "blank" if math.isnan(float(value)) else format_number(float(value))
     return str(value)
 
 

@@ -50,7 +50,7 @@ def say_value(name: str, value: Any, coder: ColumnCoder, typical: Any, spec: Fea
     "income 2.1 (below the typical 2.9)", "expenditure 0 (the lowest in training; typical
     101)", "owner: yes (typical: no)"; the words come from the training median, min and max."""
     if coder.kind == "number":
-        shown_typical = _format_number(float(typical))
+        shown_typical = format_number(float(typical))
         if is_missing(value):
             return f"{name} missing (typical {shown_typical})"
         try:
@@ -71,7 +71,7 @@ def say_other(value: Any, coder: ColumnCoder, spec: FeatureSpec) -> str:
         return _answer(value, coder)
     number = float(value)
     extreme = "lowest" if number == spec.minimum else "highest"
-    return f"{_format_number(number)} (the {extreme} in training)"
+    return f"{format_number(number)} (the {extreme} in training)"
 
 
 def _answer(value: Any, coder: ColumnCoder) -> str:
@@ -111,7 +111,7 @@ def say_chances(first: float, second: float) -> tuple[str, str]:
 
 def _format_pair(number: float, typical: float) -> tuple[str, str]:
     """Both numbers in short form, with more digits when they would read the same."""
-    shown = _format_number(number), _format_number(typical)
+    shown = format_number(number), format_number(typical)
     for digits in (4, 6, 9, 12):
         if shown[0] != shown[1] or number == typical:
             break
@@ -119,7 +119,7 @@ def _format_pair(number: float, typical: float) -> tuple[str, str]:
     return shown
 
 
-def _format_number(number: float) -> str:
+def format_number(number: float) -> str:
     """Short human form: 3, 2.1, 0.0345, 12,345."""
     if number.is_integer() or abs(number) >= 1000:
         return f"{number:,.0f}"
