@@ -24,8 +24,9 @@ MAX_SEGMENTS = 50
 
 @dataclass(frozen=True)
 class SegmentOptions:
-    """What ``segwise segment`` was asked for, checked once, here, when built; the run
-    carries this object to the engines, and the catalog only records it."""
+    """What ``segwise segment`` was asked for, checked once, here, when built (the CLI, the
+    API and the dashboard build it and check nothing themselves). A recorded run keeps it in
+    the catalog and a worker reads it back there, pointed at the stored dataset's columns."""
 
     kind: Literal["auto", "transactions", "customers"] = "auto"
     features: list[str] | None = None
