@@ -221,9 +221,12 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return out
 
     def _scale(self, matrix: FloatArray) -> FloatArray:
+        """Standardise with the fitted scaler's own arithmetic (``X -= mean_; X /= scale_``),
+        without its input checks: the matrix is ours, finite and of the fitted width, and
+        one customer then costs microseconds instead of half a millisecond."""
         if self.scaler_ is None:
             return matrix
-        scaled: FloatArray = self.scaler_.transform(matrix)
+        scaled: FloatArray = (matrix - self.scaler_.mean_) / self.scaler_.scale_
         return scaled
 
     def _read(self, X: Any, *, fitting: bool) -> pd.DataFrame:

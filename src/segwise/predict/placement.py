@@ -19,7 +19,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from segwise.predict.reason_text import format_number
-from segwise.segment.cluster import SegmentClusterer, proba_from_distances
+from segwise.segment.cluster import SegmentClusterer, proba_from_distances, squared_distances
 
 Matrix = NDArray[np.float64]
 
@@ -45,7 +45,9 @@ def place(pipeline: Any, frame: pd.DataFrame) -> Placement:
     """The nearest centre of each row (its segment), with a geometric confidence."""
     prepare, cluster = pipeline.steps[0][1], pipeline.steps[-1][1]
     prepared = prepare.transform(frame)
-    distances = cluster.transform(prepared)
+    distances = squared_distances(
+        prepared, cluster.cluster_centers_
+    )  # cluster.transform, unchecked
     segment = np.argmin(distances, axis=1)  # what ``predict`` returns, the training labels
     ranked = np.argsort(distances, axis=1, kind="stable")  # ranked[:, 0] is ``segment``
     runner_up = ranked[:, 1] if ranked.shape[1] > 1 else segment
