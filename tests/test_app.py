@@ -320,6 +320,12 @@ def test_predict_form_follows_the_model_and_resets(shop_csv):
     assert_no_exception(at)
     assert state.PREDICTION not in at.session_state
     assert {n.label: n.value for n in at.number_input}["frequency"] != 30
+    # the form places the run's own customers where the run put them
+    table = service.read_assignments(run).head(25)
+    for customer in table.itertuples():
+        values = {"recency": customer.recency, "frequency": customer.frequency}
+        placed = forms.predict_one(predictor, values | {"monetary": customer.monetary})
+        assert placed.segment == customer.segment
 
 
 def test_predict_form_offers_the_answers_of_a_category(creditcard):
