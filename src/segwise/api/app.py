@@ -7,6 +7,8 @@ else to a bare 500 whose traceback goes to the server log, never to the client.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -42,6 +44,7 @@ ERROR_STATUS: list[tuple[type[SegwiseError], int]] = [  # first match wins
 ]
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+PRELOADED = 16  # the models loaded at start-up: what the run predictor cache keeps
 
 DESCRIPTION = """\
 Customer segments over HTTP: upload a transaction log or a customer table, start a
@@ -107,11 +110,23 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     if not app.state.keys:
         log.warning("SEGWISE_API_KEYS is not set: every call but /healthz will answer 401")
-    await run_in_threadpool(service.list_runs, settings=settings)  # interrupted runs -> failed
+    runs = await run_in_threadpool(service.list_runs, settings=settings)  # interrupted -> failed
+    preload = asyncio.create_task(_preload(runs, settings))  # answers never wait on it
     try:
         yield
     finally:
+        preload.cancel()
         app.state.worker.shutdown()
+
+
+async def _preload(runs: list[Any], settings: Settings) -> None:
+    """Load the newest finished runs' models in a worker thread, so a first predict after a
+    restart finds them in memory (as many as the predictor cache keeps)."""
+    from segwise import service
+
+    for run in [r for r in runs if r.status == "done"][:PRELOADED]:
+        with contextlib.suppress(SegwiseError):  # a run without a model file: not ours to fix
+            await run_in_threadpool(service.run_predictor, run.id, settings=settings)
 
 
 def error_status(error: SegwiseError) -> int:

@@ -64,8 +64,9 @@ async def predict(
     run_id: RunId, body: PredictRequest, settings: SettingsDep, metrics: MetricsDep
 ) -> Response:
     """One answer per customer, in order: segment, its name, the model's probability and
-    the recommendation. The run's model is loaded once and kept in memory."""
-    predictor = service.run_predictor(run_id, settings=settings)
+    the recommendation. The run's model is loaded once and kept in memory; the first load
+    happens in a worker thread, so the server keeps answering meanwhile."""
+    predictor = await run_in_threadpool(service.run_predictor, run_id, settings=settings)
     rows = pd.DataFrame.from_records(body.customers)
     if len(rows) <= INLINE_ROWS:
         placed = predictor.predict(rows)
