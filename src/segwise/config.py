@@ -62,6 +62,23 @@ class Settings(BaseSettings):
         le=1.0,
         description="Largest share of lines with unreadable dates or amounts before a run stops.",
     )
+    max_unpacked_mb: int = Field(
+        default=1024, ge=1, description="Largest unpacked size of an XLSX workbook, in MB."
+    )
+    max_cells: int = Field(
+        default=50_000_000, ge=1, description="Most cells an XLSX sheet may declare."
+    )
+    max_columns: int = Field(default=2_000, ge=1, description="Most columns an input may have.")
+    max_line_kb: int = Field(
+        default=1024, ge=1, description="Longest line a text file may have, in KB."
+    )
+    max_predict_rows: int = Field(
+        default=100_000, ge=1, description="Most customers one predict call may send."
+    )
+    model_key: SecretStr | None = Field(
+        default=None,
+        description="Secret key that signs model files (HMAC); files that do not match are refused.",
+    )
 
 
 @lru_cache
