@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     )
     model_key: SecretStr | None = Field(
         default=None,
-        description="Secret key that signs model files (HMAC); files that do not match are refused.",
+        description="Secret key signing model files (HMAC); a file that does not match is refused.",
     )
 
 
