@@ -109,3 +109,20 @@ def test_a_failed_write_leaves_no_file(cli, data, tmp_path):
     result = cli("rfm", data / "retail_us.csv", "--customer", "Nope", "--out", out)
     assert result.exit_code == 2
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_this_user_may_not_read_is_one_line(cli, tmp_path, monkeypatch):
+    """Root reads any file, so the refusal the operating system gives is played here."""
+    import segwise.store.lake as lake
+
+    path = tmp_path / "locked.csv"
+    path.write_text("customer,date,amount\n1,2011-01-01,5\n")
+
+    def denied(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(lake, "open", denied, raising=False)
+    result = cli("segment", path)
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.startswith("error: cannot read the file: Permission denied")
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from segwise.errors import InputError
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -33,9 +35,16 @@ _RFM_SUMMARY = b"segwise.rfm_summary"
 def file_hash(path: str | Path, *extra: str) -> str:
     """SHA-256 of a file's bytes (streamed) and of the options that change what is stored."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(CHUNK):
-            digest.update(block)
+    try:
+        with open(path, "rb") as handle:
+            while block := handle.read(CHUNK):
+                digest.update(block)
+    except OSError as error:  # permission denied, a folder, a file gone meanwhile
+        raise InputError(
+            f"cannot read the file: {error.strerror or error}",
+            file=path,
+            hint="check that it exists and that this user may read it",
+        ) from None
     for item in extra:
         digest.update(b"\0" + item.encode())
     return digest.hexdigest()
