@@ -6,6 +6,7 @@ process pool is exercised by tests/test_api_server.py through ``segwise serve``.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from collections.abc import Iterator
@@ -444,3 +445,25 @@ def test_cors_is_off_by_default_and_can_be_allowed(tmp_path, client):
     with TestClient(create_app(allowed, worker_mode="thread")) as other:
         answer = other.options("/v1/runs", headers=preflight)
         assert answer.headers["access-control-allow-origin"] == "https://crm.example"
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ('{"customers": [{"recency": NaN, "frequency": 2, "monetary": 5}]}', "recency"),
+        ('{"customers": [{"recency": 3, "frequency": Infinity, "monetary": 5}]}', "frequency"),
+        (
+            '{"customers": [{"recency": 3, "frequency": 2, "monetary": 1' + "0" * 400 + "}]}",
+            "monetary",
+        ),
+        ('{"customers": [{"recency": 3, "frequency": 2, "monetary": 1e308}]}', "far outside"),
+    ],
+)
+def test_predict_refuses_nonsense_numbers(client, run, body, needle):
+    answer = client.post(
+        f"/v1/runs/{run}/predict",
+        content=body,
+        headers=READ | {"content-type": "application/json"},
+    )
+    assert answer.status_code == 422, answer.text
+    assert needle in json.dumps(answer.json())

@@ -370,13 +370,26 @@ def test_negative_age_refused(run: Segmentation, credit: pd.DataFrame) -> None:
         check_rows(rows, feature_specs(run.model))
 
 
-def test_blank_and_infinite_numbers_are_missing(run: Segmentation, credit: pd.DataFrame) -> None:
+def test_blanks_are_missing_and_nonsense_numbers_refused(
+    run: Segmentation, credit: pd.DataFrame
+) -> None:
     rows = credit.head(4).astype({"age": object})
-    rows["age"] = ["", None, np.inf, "41"]
+    rows["age"] = ["", None, "nan", "41"]
     checked = check_rows(rows, feature_specs(run.model))
     assert checked.frame["age"].isna().tolist() == [True, True, True, False]
-    assert any("infinite" in note for note in checked.notes)
     assert len(run.model.predict(checked.frame)) == 4
+    rows["age"] = ["", None, np.inf, "41"]
+    with pytest.raises(InputError, match="expected a number, got inf") as infinite:
+        check_rows(rows, feature_specs(run.model))
+    assert (infinite.value.row, infinite.value.column) == (3, "age")
+    rows["age"] = ["30", 1e308, None, "41"]  # training ages stay under 100
+    with pytest.raises(InputError, match="far outside what the model learned") as far:
+        check_rows(rows, feature_specs(run.model))
+    assert (far.value.row, far.value.column) == (2, "age")
+    rows["age"] = ["30", 120, None, "41"]  # just outside: placed, with a note
+    assert any(
+        "outside the training range" in n for n in check_rows(rows, feature_specs(run.model)).notes
+    )
 
 
 def test_unseen_category_noted_and_extra_column_ignored() -> None:

@@ -72,9 +72,6 @@ class Settings(BaseSettings):
     max_line_kb: int = Field(
         default=1024, ge=1, description="Longest line a text file may have, in KB."
     )
-    max_predict_rows: int = Field(
-        default=100_000, ge=1, description="Most customers one predict call may send."
-    )
     model_key: SecretStr | None = Field(
         default=None,
         description="Secret key signing model files (HMAC); a file that does not match is refused.",

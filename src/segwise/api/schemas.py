@@ -6,6 +6,7 @@ validated into them on the way out, so a field the service renames breaks a test
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
@@ -333,6 +334,13 @@ class CustomerPublic(_Model):
     top_products: list[ProductPublic] | None = Field(default=None, description="(logs)")
 
 
+def _finite(value: float | int) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer past float range
+        return False
+
+
 class PredictRequest(_Model):
     """Customers to place in a run's segments, one object per customer: the run's features
     (``GET /v1/runs/{run_id}/features``) by name; other keys are ignored."""
@@ -351,13 +359,19 @@ class PredictRequest(_Model):
     @field_validator("customers")
     @classmethod
     def _scalars(cls, customers: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Values are JSON scalars; the first other one is named by customer and key."""
+        """Values are JSON scalars and numbers are finite (NaN, Infinity and integers past
+        float range are not numbers a customer has); the first other one is named."""
         for index, row in enumerate(customers):
             for key, value in row.items():
                 if not isinstance(value, _SCALARS):
                     raise ValueError(
                         f"customers[{index}].{key} is a {type(value).__name__}; send a number, "
                         "text, true/false or null"
+                    )
+                if isinstance(value, float | int) and not _finite(value):  # bool is finite
+                    raise ValueError(
+                        f"customers[{index}].{key} is {value!r:.40}, not a finite number; "
+                        "send a plain number, or null for a blank"
                     )
         return customers
 

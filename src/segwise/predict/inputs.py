@@ -28,6 +28,9 @@ __all__ = ["CheckedRows", "check_rows"]
 FloatArray = npt.NDArray[np.float64]
 
 _BLANK = frozenset({"", "na", "n/a", "nan", "null", "none"})
+FAR = 100
+"""A number more than this many training ranges beyond the range is refused, not placed: the
+model learned nothing there (slightly outside is placed, with a note)."""
 _YES_NO = match_binary(["no", "yes"])
 _BINARY_CODES: Mapping[str, int] = _YES_NO.keys if _YES_NO is not None else {}
 _EXAMPLES = 3
@@ -144,10 +147,16 @@ def _numbers(
                 " or leave the cell blank",
             )
         values = table[codes]
-    infinite = np.isinf(values)
-    if infinite.any():
-        values = np.where(infinite, np.nan, values)
-        notes.append(f"'{name}': {_plural(int(infinite.sum()), 'infinite value')} taken as blank")
+    infinite = np.flatnonzero(np.isinf(values))
+    if infinite.size:
+        row = int(infinite[0])
+        raise InputError(
+            f"expected a number, got {_number(values[row])}",
+            file=file,
+            row=row + 1,
+            column=name,
+            hint="write a finite number, or leave the cell blank",
+        )
     low, high = spec.get("minimum"), spec.get("maximum")
     if low is not None and float(low) >= 0:
         negative = np.flatnonzero(values < 0)
@@ -162,6 +171,18 @@ def _numbers(
                 " fix the value or leave it blank",
             )
     if low is not None and high is not None:
+        span = max(float(high) - float(low), abs(float(high)), 1.0) * FAR
+        far = np.flatnonzero((values < float(low) - span) | (values > float(high) + span))
+        if far.size:
+            row = int(far[0])
+            raise InputError(
+                f"{_number(values[row])} is far outside what the model learned from "
+                f"({_number(low)} to {_number(high)})",
+                file=file,
+                row=row + 1,
+                column=name,
+                hint="check the value and its unit; the model cannot say anything about it",
+            )
         outside = np.flatnonzero((values < float(low)) | (values > float(high)))
         if outside.size:
             row = int(outside[0])
