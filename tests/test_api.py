@@ -467,3 +467,26 @@ def test_predict_refuses_nonsense_numbers(client, run, body, needle):
     )
     assert answer.status_code == 422, answer.text
     assert needle in json.dumps(answer.json())
+
+
+@pytest.mark.parametrize(
+    ("boundary", "body", "needle"),
+    [
+        ("b" * 5000, b"--" + b"b" * 5000 + b"\r\n", "longer than 70"),
+        (
+            "xyz",
+            b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="s.csv"\r\n\r\n'
+            b"customer,date,amount\r\n1,2011-01-01,5\r\n",  # no closing --xyz--
+            "cut off",
+        ),
+    ],
+)
+def test_malformed_multipart_bodies_are_422(client, boundary, body, needle):
+    answer = client.post(
+        "/v1/datasets",
+        content=body,
+        headers=WRITE | {"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert answer.status_code == 422, answer.text
+    assert needle in answer.text
+    assert client.get("/v1/datasets", headers=READ).json()[0]["name"] != "s.csv"  # not stored

@@ -59,6 +59,9 @@ def upload_folder(settings: Settings) -> Iterator[Path]:
         yield Path(folder)
 
 
+MAX_BOUNDARY = 70
+"""The longest multipart boundary RFC 2046 allows; longer ones are refused before parsing."""
+
 async def receive_upload(request: Request, folder: Path) -> Path:
     """Write the body's ``file`` part to ``folder`` under its (sanitised) file name.
 
@@ -69,9 +72,11 @@ async def receive_upload(request: Request, folder: Path) -> Path:
     boundary = options.get(b"boundary")
     if kind != b"multipart/form-data" or not boundary:
         raise _invalid("send the file as multipart/form-data, in the field 'file'")
+    if len(boundary) > MAX_BOUNDARY:
+        raise _invalid(f"the multipart boundary is longer than {MAX_BOUNDARY} characters")
     sink = _FileSink(folder)
-    parser = MultipartParser(boundary, sink.callbacks())
     try:
+        parser = MultipartParser(boundary, sink.callbacks())
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()
@@ -81,6 +86,8 @@ async def receive_upload(request: Request, folder: Path) -> Path:
         sink.close()
     if sink.path is None:
         raise _invalid("no file part: send the file in the multipart field 'file'")
+    if not sink.ended:
+        raise _invalid("the body ends before its closing boundary: the upload was cut off")
     return sink.path
 
 
@@ -94,9 +101,11 @@ class _FileSink:
         self._header = b""
         self._value = b""
         self._disposition = b""
+        self.ended = False  # the closing boundary was read
 
     def callbacks(self) -> MultipartCallbacks:
         return {
+            "on_end": self._finished,
             "on_part_begin": self._begin,
             "on_header_field": self._field,
             "on_header_value": self._header_value,
@@ -134,6 +143,9 @@ class _FileSink:
 
     def _end(self) -> None:
         self.close()
+
+    def _finished(self) -> None:
+        self.ended = True
 
     def close(self) -> None:
         if self._handle is not None:
