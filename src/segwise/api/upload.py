@@ -62,6 +62,7 @@ def upload_folder(settings: Settings) -> Iterator[Path]:
 MAX_BOUNDARY = 70
 """The longest multipart boundary RFC 2046 allows; longer ones are refused before parsing."""
 
+
 async def receive_upload(request: Request, folder: Path) -> Path:
     """Write the body's ``file`` part to ``folder`` under its (sanitised) file name.
 
