@@ -1,9 +1,11 @@
 """Open CSV/TSV, XLSX and Parquet exports as a DuckDB relation named ``src``, without parsing
 rows in Python: DuckDB reads delimited text and Parquet in parallel; XLSX goes through openpyxl.
 
-Text is read as UTF-8 (with or without BOM); when that fails, as cp1252 or ISO-8859-1.
+Text is read as UTF-8 (with or without BOM); when that fails, as cp1252 or ISO-8859-1;
+UTF-16 (Excel's "Unicode text") from a UTF-8 copy.
 Columns separated by runs of spaces or tabs are read from a tab-separated copy (``sniff``).
 Only the columns that play a role are loaded, and every row keeps its number (``_row``).
+Before any of that, ``limits`` refuses inputs that claim too much (see its settings).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from segwise.errors import InputError
-from segwise.io import sniff
+from segwise.io import limits, sniff
 from segwise.io.sql import ident, literal
 
 if TYPE_CHECKING:
@@ -86,13 +88,15 @@ def open_source(con: duckdb.DuckDBPyConnection, path: str | Path) -> Source:
         raise InputError(
             "looks like a zip or Excel file, not text", file=path, hint="name it .xlsx if it is"
         )
-    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    utf16 = sniff.utf16_encoding(head)
+    if b"\x00" in head and utf16 is None:
         raise InputError(
             "looks like a binary file, not CSV/TSV text",
             file=path,
             hint="export the data as CSV, TSV, XLSX or Parquet",
         )
-    return _open_csv(con, path)
+    limits.check_text_head(path, utf16 or "utf-8")
+    return _open_csv(con, path, utf16)
 
 
 def load(con: duckdb.DuckDBPyConnection, source: Source, text_columns: set[str]) -> None:
@@ -121,24 +125,35 @@ def _head(path: Path, size: int = 8192) -> bytes:
         return fh.read(size)
 
 
-def _open_csv(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
+def _open_csv(con: duckdb.DuckDBPyConnection, path: Path, utf16: str | None = None) -> Source:
+    """``utf16``: the file is UTF-16 text of that byte order; it is read from a UTF-8 copy."""
     import duckdb
 
     for attempt in range(2):
-        encoding = "utf-8" if attempt == 0 else _fallback_encoding(path)
+        encoding = utf16 or ("utf-8" if attempt == 0 else _fallback_encoding(path))
         options = {"encoding": encoding}
         source_path = path
-        if encoding == "cp1252":
-            source_path = _transcode(path)
+        if encoding == "cp1252" or utf16:
+            source_path = _transcode(path, encoding)
             options = {"encoding": "utf-8"}
         try:
             return _sniff_csv(con, path, source_path, options, encoding)
         except duckdb.Error as exc:
+            _discard(path, source_path)
             _raise_if_out_of_memory(exc)
             if "unicode" in str(exc).lower() and encoding == "utf-8":
                 continue
             raise _csv_error(exc, path) from None
+        except BaseException:
+            _discard(path, source_path)
+            raise
     raise InputError("cannot decode the text", file=path, hint="save the file as UTF-8")
+
+
+def _discard(path: Path, source_path: Path) -> None:
+    """Remove the UTF-8 copy of ``path`` that failed to read (no Source owns it)."""
+    if source_path != path:
+        source_path.unlink(missing_ok=True)
 
 
 def _sniff_csv(
@@ -158,6 +173,7 @@ def _sniff_csv(
     ).fetchone()
     assert sniffed is not None
     delimiter, quote, escape, has_header, columns = sniffed
+    limits.check_columns(len(columns), path)
     whole = source_path.stat().st_size <= sniff.HEAD_BYTES
     lines = sniff.sample_lines(
         _head(source_path, sniff.HEAD_BYTES), options["encoding"], whole=whole
@@ -175,6 +191,7 @@ def _sniff_csv(
             f"delim = {literal(better)}, header = true, {opts})"
         ).fetchall()
         columns = [{"name": c[0], "type": c[1]} for c in columns]
+        limits.check_columns(len(columns), path)
     if len(columns) == 1 and (problem := sniff.split_problem(lines, path)):
         raise problem
     csv_options = {"delim": delimiter, "header": "true" if has_header else "false"}
@@ -272,14 +289,22 @@ def _fallback_encoding(path: Path) -> str:
     return "latin-1"
 
 
-def _transcode(path: Path) -> Path:
-    """Copy a cp1252 file as UTF-8 into a temp file (streamed in large blocks, not by line)."""
+def _transcode(path: Path, encoding: str = "cp1252") -> Path:
+    """Copy a cp1252 or UTF-16 file as UTF-8 into a temp file (streamed in large blocks, not
+    by line), without a byte-order mark."""
     out = Path(tempfile.mkstemp(prefix="segwise-", suffix=".csv")[1])
-    decoder = codecs.getincrementaldecoder("cp1252")(errors="replace")
-    with path.open("rb") as src, out.open("w", encoding="utf-8", newline="") as dst:
-        while chunk := src.read(1 << 24):
-            dst.write(decoder.decode(chunk))
-        dst.write(decoder.decode(b"", final=True))
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    try:
+        with path.open("rb") as src, out.open("w", encoding="utf-8", newline="") as dst:
+            first = True
+            while chunk := src.read(1 << 24):
+                text = decoder.decode(chunk)
+                dst.write(text.lstrip("\ufeff") if first else text)
+                first = first and not text
+            dst.write(decoder.decode(b"", final=True))
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
     return out
 
 
@@ -310,6 +335,7 @@ def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
     rel_sql = f"read_parquet({literal(str(path))})"
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM {rel_sql}").fetchall()
+        limits.check_columns(len(described), path)
         rows = con.execute(f"SELECT * FROM {rel_sql} LIMIT {SAMPLE_ROWS}").fetchall()
     except duckdb.Error as exc:
         _raise_if_out_of_memory(exc)
@@ -337,6 +363,7 @@ def _open_xlsx(con: duckdb.DuckDBPyConnection, path: Path, head: bytes) -> Sourc
             file=path,
             hint="if it is CSV text, rename it .csv; otherwise save it again from Excel",
         )
+    limits.check_workbook(path)  # before openpyxl unpacks anything
     import pandas as pd
 
     try:
@@ -347,6 +374,7 @@ def _open_xlsx(con: duckdb.DuckDBPyConnection, path: Path, head: bytes) -> Sourc
         ) from None
     if frame.empty:
         raise InputError("the first sheet has no data rows", file=path, hint="check the sheet")
+    limits.check_columns(len(frame.columns), path)  # a sheet that declared no extent
     frame.columns = [str(c) for c in frame.columns]
     for col in frame.columns:
         if frame[col].dtype == object or str(frame[col].dtype).startswith(("str", "string")):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from segwise.errors import InputError
+from segwise.io.limits import listed
 
 ROLES = ("customer", "date", "invoice", "quantity", "price", "amount", "product", "description")
 
@@ -228,7 +229,7 @@ def detect_roles(
             raise InputError(
                 f"column '{wanted}' given by --{role} is not in the file",
                 file=file,
-                hint=f"columns are: {', '.join(columns)}",
+                hint=f"columns are: {listed(columns)}",
             )
         found[role], how[role] = column, "flag"
         taken.add(column)
@@ -295,7 +296,7 @@ def id_column(columns: Sequence[str], sample: Mapping[str, Sequence[object]]) ->
 def require_log_roles(mapping: RoleMapping, columns: Sequence[str], file: str | Path) -> None:
     """A log needs a customer id, a date, and an amount (or a quantity and a unit price):
     say which is missing, and the columns there are to name it with."""
-    cols = ", ".join(columns)
+    cols = listed(columns)
     if mapping.customer is None:
         raise InputError(
             "no customer id column found",

@@ -32,6 +32,27 @@ _OTHER = (":", "~", "^", "#")
 Lines = Sequence[tuple[int, str]]  # (line number from 1, text)
 
 
+def utf16_encoding(head: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` when a file's head is UTF-16 text (Excel's "Unicode
+    text" export): by its byte-order mark, or else by NUL bytes on every other byte."""
+    if head.startswith(codecs.BOM_UTF32_LE):
+        return None
+    if head.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16-le"
+    if head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16-be"
+    sample = head[:1024]
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    even, odd = sample[0 : 2 * pairs : 2].count(0), sample[1 : 2 * pairs : 2].count(0)
+    if odd >= 0.6 * pairs and even <= 0.05 * pairs:
+        return "utf-16-le"
+    if even >= 0.6 * pairs and odd <= 0.05 * pairs:
+        return "utf-16-be"
+    return None
+
+
 def sample_lines(head: bytes, encoding: str, *, whole: bool) -> list[tuple[int, str]]:
     """The non-empty lines of a file's head; its last line is dropped unless ``whole``."""
     text = head.decode(encoding.replace("-", ""), "replace").lstrip("\ufeff")
@@ -95,6 +116,8 @@ def write_tab_separated(path: Path, encoding: str) -> Path:
             rest = ""
             while chunk := src.read(1 << 24):
                 text = rest + decoder.decode(chunk)
+                if src.tell() == len(chunk):  # the first block: drop a UTF-16 byte-order mark
+                    text = text.lstrip("\ufeff")
                 cut = text.rfind("\n") + 1
                 dst.write(_BLANKS.sub("\t", _EDGES.sub("", text[:cut])))
                 rest = text[cut:]
