@@ -72,9 +72,10 @@ def segment_manifest(run: Segmentation) -> Manifest:
 
 
 def write_archive(path: Path, manifest: dict[str, Any], model: bytes) -> Path:
-    """A model file put together by hand, as an attacker or another tool could."""
+    """A model file put together by hand, as an attacker or another tool could (signed with
+    the plain digests, which anyone can compute without SEGWISE_MODEL_KEY)."""
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("manifest.json", json.dumps(manifest))
+        archive.writestr("manifest.json", json.dumps(models.sign_manifest(manifest, model)))
         archive.writestr("model.skops", model)
     return path
 
@@ -277,7 +278,7 @@ def test_other_sklearn_refused(run: Segmentation, tmp_path: Path) -> None:
 
 
 def test_newer_file_format_refused(run: Segmentation, tmp_path: Path) -> None:
-    manifest = {**segment_manifest(run).to_dict(), "format_version": 2}
+    manifest = {**segment_manifest(run).to_dict(), "format_version": models.FORMAT_VERSION + 1}
     path = write_archive(tmp_path / "m.skops", manifest, sio.dumps(run.model))
     assert "upgrade segwise" in refusal(path)
 

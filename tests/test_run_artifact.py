@@ -20,7 +20,7 @@ from segwise import service
 from segwise.demo import generate_log, write_log
 from segwise.predict.placement import place
 from segwise.segment.cluster import SegmentClusterer, squared_distances
-from segwise.store.model_files import load_model
+from segwise.store.model_files import load_model, sign_manifest
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +149,9 @@ def test_model_file_holds_the_artifact_and_a_tampered_centre_is_refused(planted,
         files = {name: archive.read(name) for name in archive.namelist()}
     data = json.loads(files["manifest.json"])
     data["labels"] = data["labels"][:-1]  # one segment fewer than the centres
+    data["names"] = data["names"][:-1]
+    data["recommendations"] = data["recommendations"][:-1]
+    data = sign_manifest(data, files["model.skops"])  # signed again: the centre check refuses
     damaged = tmp_path / "damaged.skops"
     with zipfile.ZipFile(damaged, "w") as archive:
         for name, content in files.items():

@@ -7,11 +7,20 @@ outside ``TRUSTED_TYPES``, and models saved by a newer segwise or another scikit
 major.minor (fitted estimators are not portable across those). Decision trees, which skops
 does not trust because their node indices are used unchecked, are trusted only after their
 nodes are checked. Files are written atomically: temp file in the same folder, then rename.
+
+The manifest and the payload are bound together (format 2): the manifest's ``signature``
+holds the SHA-256 of ``model.skops`` and of the manifest's canonical JSON (every field but
+``signature``) and, when the setting ``model_key`` (``SEGWISE_MODEL_KEY``) is set, an
+HMAC-SHA256 of both digests with that key. A file whose manifest or payload changed after it
+was saved is refused; with a key, so is a file not signed with it. Format 1 files (unsigned)
+still load when no key is set, with no integrity claim. Names, labels and advice must be
+plain one-line text of a sane length; escaping them for HTML is the renderers' job.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import math
 import re
@@ -32,18 +41,23 @@ from sklearn.pipeline import Pipeline
 from sklearn.tree._tree import Tree
 
 import segwise
+from segwise.config import get_settings
 from segwise.errors import InputError
 from segwise.features.prepare import Preprocessor
 from segwise.io.atomic import atomic_path
 from segwise.segment.cluster import SegmentClusterer
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "TRUSTED_TYPES", "Manifest", "ModelKind", "data_hash"]
-__all__ += ["feature_specs", "load_model", "save_model"]
+__all__ += ["feature_specs", "load_model", "save_model", "sign_manifest"]
 
 ModelKind = Literal["segment", "target"]
 
 FORMAT = "segwise-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the manifest carries a signature; 1 (unsigned) still loads without a key
+SIGNED_SINCE = 2
+SIGNATURE = "signature"  # the manifest field holding the digests and the HMAC; not signed itself
+MAX_NAME_CHARS = 200  # a label or segment name
+MAX_ADVICE_CHARS = 2_000  # a recommendation
 MANIFEST_NAME = "manifest.json"
 MODEL_NAME = "model.skops"
 MAX_MANIFEST_BYTES = 16 * 1024**2
@@ -79,6 +93,10 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {  # the others are str
 }
 _FEATURE_KINDS = ("number", "binary", "ordinal", "category")
 _RETRAIN = "re-train the model and save it with segwise"
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+#: Characters no name, label or advice may hold: C0/C1 controls (newlines, escapes, NUL),
+#: line and paragraph separators and the bidi controls that reorder what a reader sees.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -126,6 +144,7 @@ class Manifest:
         for name, spec in data["features"].items():
             if not isinstance(spec, dict) or spec.get("kind") not in _FEATURE_KINDS:
                 raise ValueError(f"the manifest's spec of feature '{name}' is {spec!r}")
+        _check_text(data["labels"], data["names"], data["recommendations"])
         return cls(**{f.name: data[f.name] for f in fields(cls)})
 
 
@@ -151,8 +170,10 @@ def data_hash(frame: pd.DataFrame) -> str:
 def save_model(path: str | Path, estimator: Any, manifest: Manifest) -> Path:
     """Write ``estimator`` and ``manifest`` as one model file, atomically.
 
-    Raises ``TypeError`` when the estimator holds a type outside ``TRUSTED_TYPES``, since
-    ``load_model`` would refuse the file.
+    Raises ``TypeError`` when the estimator holds a type outside ``TRUSTED_TYPES``, and
+    ``InputError`` when a label, name or recommendation is not plain text, since
+    ``load_model`` would refuse the file. The manifest is signed (``sign_manifest``) with
+    this installation's ``SEGWISE_MODEL_KEY`` when one is set.
     """
     path = Path(path)
     model = sio.dumps(estimator)
@@ -162,7 +183,17 @@ def save_model(path: str | Path, estimator: Any, manifest: Manifest) -> Path:
             f"cannot save a model holding types segwise does not trust: {', '.join(refused)}; "
             "review them and add them to segwise.store.model_files.TRUSTED_TYPES"
         )
-    text = json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
+    content = {**manifest.to_dict(), "format_version": FORMAT_VERSION}
+    try:
+        Manifest.from_dict(content)
+    except ValueError as error:
+        raise InputError(
+            f"cannot save the model: {error}",
+            file=path,
+            hint="names, labels and advice must be plain one-line text",
+        ) from None
+    content = json.loads(json.dumps(content, allow_nan=False))  # exactly what load will read
+    text = json.dumps(sign_manifest(content, model), indent=2, ensure_ascii=False, allow_nan=False)
     with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(MANIFEST_NAME, text)
         archive.writestr(MODEL_NAME, model)
@@ -183,10 +214,11 @@ def load_model(path: str | Path) -> tuple[Any, Manifest]:
     _check_header(head, path)
     try:
         with zipfile.ZipFile(path) as archive:
-            manifest = _read_manifest(archive, path)
+            raw, manifest = _read_manifest(archive, path)
             model = _read_member(archive, MODEL_NAME, MAX_MODEL_BYTES, path)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as error:
         raise _damaged(path, error) from None
+    _check_signature(raw, model, path)
     _check_versions(manifest, path)
     try:
         untrusted = sio.get_untrusted_types(data=model)
@@ -227,7 +259,116 @@ def _check_header(head: bytes, path: Path) -> None:
     )
 
 
-def _read_manifest(archive: zipfile.ZipFile, path: Path) -> Manifest:
+def sign_manifest(manifest: dict[str, Any], model: bytes) -> dict[str, Any]:
+    """``manifest`` (a JSON object, as read back) with its ``signature`` for payload ``model``:
+    both SHA-256 digests and, when ``SEGWISE_MODEL_KEY`` is set, their HMAC with that key."""
+    manifest_digest, model_digest = _digests(manifest, model)
+    key = _model_key()
+    mac = _mac(key, manifest_digest, model_digest) if key is not None else None
+    signature = {"manifest_sha256": manifest_digest, "model_sha256": model_digest}
+    return {**manifest, SIGNATURE: {**signature, "hmac_sha256": mac}}
+
+
+def _digests(manifest: dict[str, Any], model: bytes) -> tuple[str, str]:
+    """SHA-256 of the manifest's canonical JSON (all fields but the signature) and of the
+    payload."""
+    content = {k: v for k, v in manifest.items() if k != SIGNATURE}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    manifest_digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+    return manifest_digest, hashlib.sha256(model).hexdigest()
+
+
+def _mac(key: bytes, manifest_digest: str, model_digest: str) -> str:
+    message = f"{FORMAT}/{SIGNED_SINCE}:{manifest_digest}:{model_digest}".encode("ascii")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _model_key() -> bytes | None:
+    """This installation's model key (``SEGWISE_MODEL_KEY``), or None when unset or empty."""
+    secret = get_settings().model_key
+    value = secret.get_secret_value() if secret is not None else ""
+    return value.encode("utf-8") if value else None
+
+
+def _check_signature(data: dict[str, Any], model: bytes, path: Path) -> None:
+    """Refuse a file whose manifest or payload no longer matches its signature and, with a
+    model key, a file not signed with it. Unsigned format-1 files load only without a key."""
+    key = _model_key()
+    signature = data.get(SIGNATURE)
+    if signature is None and data["format_version"] < SIGNED_SINCE:  # format 1: unsigned
+        if key is not None:
+            raise _not_ours(path)
+        return
+    if not (
+        isinstance(signature, dict)
+        and _is_hex64(signature.get("manifest_sha256"))
+        and _is_hex64(signature.get("model_sha256"))
+        and (signature.get("hmac_sha256") is None or _is_hex64(signature["hmac_sha256"]))
+    ):
+        raise _refuse(
+            "model file was changed after it was saved: its signature is missing or malformed",
+            path,
+            "re-train it",
+        )
+    manifest_digest, model_digest = _digests(data, model)
+    if not (
+        hmac.compare_digest(signature["manifest_sha256"], manifest_digest)
+        and hmac.compare_digest(signature["model_sha256"], model_digest)
+    ):
+        what = "manifest" if signature["model_sha256"] == model_digest else "model"
+        raise _refuse(
+            f"model file was changed after it was saved: its {what} does not match its signature",
+            path,
+            "re-train it",
+        )
+    if key is None:
+        return
+    mac = signature.get("hmac_sha256")
+    if mac is None or not hmac.compare_digest(mac, _mac(key, manifest_digest, model_digest)):
+        raise _not_ours(path)
+
+
+def _is_hex64(value: Any) -> bool:
+    return isinstance(value, str) and _HEX64.fullmatch(value) is not None
+
+
+def _not_ours(path: Path) -> InputError:
+    return _refuse(
+        "model file is not signed with this installation's SEGWISE_MODEL_KEY: refused",
+        path,
+        "it was saved without that key, with another one, or changed since; "
+        "re-train it here, or load it where it was saved",
+    )
+
+
+def _check_text(labels: list[Any], names: list[Any], recommendations: list[Any]) -> None:
+    """``ValueError`` unless labels, names and advice are plain one-line text of sane length,
+    one name (and one piece of advice, when there is any) per distinct label."""
+    for what, values, limit in [
+        ("label", labels, MAX_NAME_CHARS),
+        ("name", names, MAX_NAME_CHARS),
+        ("recommendation", recommendations, MAX_ADVICE_CHARS),
+    ]:
+        for i, value in enumerate(values, 1):
+            if what == "label" and isinstance(value, bool | int | float):
+                continue  # segment ids, numeric classes
+            if not isinstance(value, str):
+                raise ValueError(f"the manifest's {what} {i} is not text: {value!r:.80}")
+            if len(value) > limit:
+                raise ValueError(
+                    f"the manifest's {what} {i} is {len(value):,} characters, more than {limit:,}"
+                )
+            if _CONTROL.search(value):
+                raise ValueError(
+                    f"the manifest's {what} {i} holds control characters: {value!r:.80}"
+                )
+        if what != "label" and values and len(values) != len(labels):
+            raise ValueError(f"the manifest has {len(values)} {what}s for {len(labels)} labels")
+    if len(set(map(repr, labels))) != len(labels):
+        raise ValueError("the manifest's labels are not distinct")
+
+
+def _read_manifest(archive: zipfile.ZipFile, path: Path) -> tuple[dict[str, Any], Manifest]:
     names = set(archive.namelist())
     if MANIFEST_NAME not in names or MODEL_NAME not in names:
         what = "a bare skops file" if "schema.json" in names else "a zip archive"
@@ -253,7 +394,7 @@ def _read_manifest(archive: zipfile.ZipFile, path: Path) -> Manifest:
             hint="upgrade segwise",
         )
     try:
-        return Manifest.from_dict(data)
+        return data, Manifest.from_dict(data)
     except ValueError as error:
         raise _refuse(f"invalid model manifest: {error}", path) from None
 
