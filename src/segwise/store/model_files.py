@@ -26,7 +26,6 @@ import math
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,15 +36,17 @@ import pandas as pd
 import sklearn
 import skops
 import skops.io as sio
-from sklearn.pipeline import Pipeline
-from sklearn.tree._tree import Tree
 
 import segwise
 from segwise.config import get_settings
 from segwise.errors import InputError
-from segwise.features.prepare import Preprocessor
 from segwise.io.atomic import atomic_path
-from segwise.segment.cluster import SegmentClusterer
+from segwise.store.model_checks import (
+    centres_problem,
+    check_text,
+    fitted_preprocessor,
+    trees_problem,
+)
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "TRUSTED_TYPES", "Manifest", "ModelKind", "data_hash"]
 __all__ += ["feature_specs", "load_model", "save_model", "sign_manifest"]
@@ -56,8 +57,6 @@ FORMAT = "segwise-model"
 FORMAT_VERSION = 2  # 2: the manifest carries a signature; 1 (unsigned) still loads without a key
 SIGNED_SINCE = 2
 SIGNATURE = "signature"  # the manifest field holding the digests and the HMAC; not signed itself
-MAX_NAME_CHARS = 200  # a label or segment name
-MAX_ADVICE_CHARS = 2_000  # a recommendation
 MANIFEST_NAME = "manifest.json"
 MODEL_NAME = "model.skops"
 MAX_MANIFEST_BYTES = 16 * 1024**2
@@ -96,7 +95,6 @@ _RETRAIN = "re-train the model and save it with segwise"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 #: Characters no name, label or advice may hold: C0/C1 controls (newlines, escapes, NUL),
 #: line and paragraph separators and the bidi controls that reorder what a reader sees.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -144,13 +142,13 @@ class Manifest:
         for name, spec in data["features"].items():
             if not isinstance(spec, dict) or spec.get("kind") not in _FEATURE_KINDS:
                 raise ValueError(f"the manifest's spec of feature '{name}' is {spec!r}")
-        _check_text(data["labels"], data["names"], data["recommendations"])
+        check_text(data["labels"], data["names"], data["recommendations"])
         return cls(**{f.name: data[f.name] for f in fields(cls)})
 
 
 def feature_specs(estimator: Any) -> dict[str, dict[str, Any]]:
     """Input columns of a fitted pipeline and what each accepts, for ``Manifest.features``."""
-    prep = _preprocessor(estimator)
+    prep = fitted_preprocessor(estimator)
     if prep is None:
         raise TypeError("the estimator has no fitted segwise Preprocessor step")
     return {name: spec.to_dict() for name, spec in prep.feature_schema_.items()}
@@ -341,33 +339,6 @@ def _not_ours(path: Path) -> InputError:
     )
 
 
-def _check_text(labels: list[Any], names: list[Any], recommendations: list[Any]) -> None:
-    """``ValueError`` unless labels, names and advice are plain one-line text of sane length,
-    one name (and one piece of advice, when there is any) per distinct label."""
-    for what, values, limit in [
-        ("label", labels, MAX_NAME_CHARS),
-        ("name", names, MAX_NAME_CHARS),
-        ("recommendation", recommendations, MAX_ADVICE_CHARS),
-    ]:
-        for i, value in enumerate(values, 1):
-            if what == "label" and isinstance(value, bool | int | float):
-                continue  # segment ids, numeric classes
-            if not isinstance(value, str):
-                raise ValueError(f"the manifest's {what} {i} is not text: {value!r:.80}")
-            if len(value) > limit:
-                raise ValueError(
-                    f"the manifest's {what} {i} is {len(value):,} characters, more than {limit:,}"
-                )
-            if _CONTROL.search(value):
-                raise ValueError(
-                    f"the manifest's {what} {i} holds control characters: {value!r:.80}"
-                )
-        if what != "label" and values and len(values) != len(labels):
-            raise ValueError(f"the manifest has {len(values)} {what}s for {len(labels)} labels")
-    if len(set(map(repr, labels))) != len(labels):
-        raise ValueError("the manifest's labels are not distinct")
-
-
 def _read_manifest(archive: zipfile.ZipFile, path: Path) -> tuple[dict[str, Any], Manifest]:
     names = set(archive.namelist())
     if MANIFEST_NAME not in names or MODEL_NAME not in names:
@@ -440,95 +411,16 @@ def _major_minor(version: str) -> tuple[int, int] | None:
 
 def _check_estimator(estimator: Any, manifest: Manifest, path: Path) -> None:
     """The loaded object is a segwise pipeline matching its manifest, with sound trees."""
-    prep = _preprocessor(estimator)
+    prep = fitted_preprocessor(estimator)
     if prep is None or not hasattr(estimator, "predict"):
         raise _refuse("not a segwise model: the file holds no fitted segwise pipeline", path)
     if list(prep.feature_schema_) != list(manifest.features):
         raise _refuse(
             "model file is inconsistent: its manifest lists other columns than its model", path
         )
-    problem = _check_trees(estimator) or _check_centres(estimator, prep, manifest)
+    problem = trees_problem(estimator) or centres_problem(estimator, prep, len(manifest.labels))
     if problem:
         raise _refuse(f"model file is damaged: {problem}", path)
-
-
-def _check_centres(estimator: Any, prep: Preprocessor, manifest: Manifest) -> str | None:
-    """What is wrong with a run artifact's centres, or None: one finite centre per segment
-    the manifest names, as wide as the prepared rows."""
-    cluster = estimator.steps[-1][1]
-    if not isinstance(cluster, SegmentClusterer):
-        return None
-    centres = np.asarray(getattr(cluster, "cluster_centers_", None), dtype=object)
-    width = sum(int(c.width) for c in prep.columns_)
-    if centres.ndim != 2 or centres.shape != (len(manifest.labels), width):
-        return "its segment centres do not match its segments and columns"
-    spread = getattr(cluster, "spread_", None)
-    if not np.isfinite(centres.astype(float)).all() or not (
-        isinstance(spread, float) and math.isfinite(spread) and spread > 0
-    ):
-        return "its segment centres are not finite numbers"
-    return None
-
-
-def _check_trees(estimator: Any) -> str | None:
-    """What is wrong with a decision tree's nodes, or None: bad indices would crash predict.
-
-    Checks what scikit-learn indexes unchecked: the node count within the allocated
-    capacity, children after their parent and inside the tree (so no cycles), split
-    features inside the estimator's inputs.
-    """
-    for owner, tree in _trees(estimator):
-        count, capacity = int(tree.node_count), int(tree.capacity)
-        if not 0 < count <= capacity:  # scikit-learn clamps this today; the arrays rely on it
-            return f"a decision tree has {count} nodes in room for {capacity}"
-        left = np.asarray(tree.children_left)
-        right = np.asarray(tree.children_right)
-        feature = np.asarray(tree.feature)
-        node = np.arange(count)
-        leaf = left == -1
-        inner = ~leaf
-        if np.any(leaf != (right == -1)):
-            return "a decision tree has a node with one child"
-        for child in (left[inner], right[inner]):
-            if np.any(child <= node[inner]) or np.any(child >= count):
-                return "a decision tree has a child index out of order or out of range"
-        n_features = int(getattr(owner, "n_features_in_", tree.n_features))
-        if tree.n_features != n_features or np.any(
-            (feature[inner] < 0) | (feature[inner] >= n_features)
-        ):
-            return "a decision tree splits on a feature the model does not have"
-    return None
-
-
-def _trees(root: Any) -> Iterator[tuple[Any, Tree]]:
-    """Every ``Tree`` inside a loaded object, with the object holding it (each visited once)."""
-    stack: list[tuple[Any, Any]] = [(root, None)]
-    seen: set[int] = set()
-    while stack:
-        value, owner = stack.pop()
-        if id(value) in seen:
-            continue
-        seen.add(id(value))
-        if isinstance(value, Tree):
-            yield owner, value
-        elif isinstance(value, dict):
-            stack.extend((item, owner) for item in value.values())
-        elif isinstance(value, list | tuple):
-            stack.extend((item, owner) for item in value)
-        elif isinstance(value, np.ndarray) and value.dtype == object:
-            stack.extend((item, owner) for item in value.ravel())
-        elif hasattr(value, "__dict__") and not isinstance(value, type):
-            stack.extend((item, value) for item in vars(value).values())
-
-
-def _preprocessor(estimator: Any) -> Preprocessor | None:
-    """The fitted Preprocessor that starts a segwise pipeline, or None."""
-    if not isinstance(estimator, Pipeline) or not estimator.steps:
-        return None
-    first = estimator.steps[0][1]
-    if not isinstance(first, Preprocessor) or not hasattr(first, "feature_schema_"):
-        return None
-    return first
 
 
 def _refuse(message: str, path: Path, hint: str = _RETRAIN) -> InputError:
