@@ -147,42 +147,36 @@ def _numbers(
                 " or leave the cell blank",
             )
         values = table[codes]
-    infinite = np.flatnonzero(np.isinf(values))
-    if infinite.size:
-        row = int(infinite[0])
-        raise InputError(
-            f"expected a number, got {_number(values[row])}",
-            file=file,
-            row=row + 1,
-            column=name,
-            hint="write a finite number, or leave the cell blank",
-        )
     low, high = spec.get("minimum"), spec.get("maximum")
+    refusals = [
+        (np.isinf(values), "expected a number, got {}", "write a finite number, or leave it blank")
+    ]
     if low is not None and float(low) >= 0:
-        negative = np.flatnonzero(values < 0)
-        if negative.size:
-            row = int(negative[0])
-            raise InputError(
-                f"negative value {_number(values[row])} where training never had one below 0",
-                file=file,
-                row=row + 1,
-                column=name,
-                hint=f"'{name}' was at least {_number(low)} in training;"
-                " fix the value or leave it blank",
+        refusals.append(
+            (
+                values < 0,
+                "negative value {} where training never had one below 0",
+                f"'{name}' was at least {_number(low)} in training; "
+                "fix the value or leave it blank",
             )
+        )
     if low is not None and high is not None:
         span = max(float(high) - float(low), abs(float(high)), 1.0) * FAR
-        far = np.flatnonzero((values < float(low) - span) | (values > float(high) + span))
-        if far.size:
-            row = int(far[0])
-            raise InputError(
-                f"{_number(values[row])} is far outside what the model learned from "
-                f"({_number(low)} to {_number(high)})",
-                file=file,
-                row=row + 1,
-                column=name,
-                hint="check the value and its unit; the model cannot say anything about it",
+        refusals.append(
+            (
+                (values < float(low) - span) | (values > float(high) + span),
+                f"{{}} is far outside what the model learned from ({_number(low)} to "
+                f"{_number(high)})",
+                "check the value and its unit; the model cannot say anything about it",
             )
+        )
+    for wrong, message, hint in refusals:
+        if wrong.any():
+            row = int(np.flatnonzero(wrong)[0])
+            raise InputError(
+                message.format(_number(values[row])), file=file, row=row + 1, column=name, hint=hint
+            )
+    if low is not None and high is not None:
         outside = np.flatnonzero((values < float(low)) | (values > float(high)))
         if outside.size:
             row = int(outside[0])
