@@ -163,6 +163,21 @@ def test_serve_without_keys_warns_and_binds_loopback(cli, monkeypatch):
     assert called["host"] == "127.0.0.1" and called["port"] == 8123
 
 
+def test_serve_workers_start_processes_that_build_their_own_app(cli, monkeypatch):
+    import uvicorn
+
+    called: dict[str, Any] = {}
+    monkeypatch.setenv("SEGWISE_API_KEYS", KEY)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: called.update(kwargs, app=app))
+    assert cli("serve", "--workers", "3").exit_code == 0
+    assert called["app"] == "segwise.api:create_app" and called["factory"] is True
+    assert called["workers"] == 3 and called["host"] == "127.0.0.1"
+    from segwise.api import create_app
+
+    assert callable(create_app)  # what each worker process imports and calls
+    assert cli("serve", "--workers", "0").exit_code == 2
+
+
 def test_serve_refuses_an_unknown_log_level(cli):
     result = cli("serve", "--log-level", "loud")
     assert result.exit_code == 2 and "--log-level" in result.stderr

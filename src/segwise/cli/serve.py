@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -24,6 +24,9 @@ def serve(
     log_level: Annotated[
         str, typer.Option(help="uvicorn log level: critical, error, warning, info, debug.")
     ] = "info",
+    workers: Annotated[
+        int, typer.Option(min=1, max=32, help="Server processes answering requests.")
+    ] = 1,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs); keys come from SEGWISE_API_KEYS.
 
@@ -40,6 +43,14 @@ def serve(
     settings = get_settings()
     if not (settings.api_keys.strip(" ,") or settings.api_read_keys.strip(" ,")):
         typer.secho(NO_KEYS, err=True, fg=typer.colors.YELLOW, bold=True)
+    # one process serves this app; several each build their own from the same environment
+    target: Any = "segwise.api:create_app" if workers > 1 else create_app(settings)
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_level=log_level, server_header=False
+        target,
+        host=host,
+        port=port,
+        log_level=log_level,
+        server_header=False,
+        factory=workers > 1,
+        workers=workers if workers > 1 else None,
     )
