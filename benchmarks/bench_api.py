@@ -46,6 +46,8 @@ from typing import Any
 import httpx
 import numpy as np
 
+from bench_rfm import replace_section  # this folder is sys.path[0]
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / "data" / "api"
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -295,13 +297,7 @@ def render(result: dict[str, Any], load: float) -> str:
 
 def write_doc(section: str) -> None:
     """Replace the bench_api section of docs/benchmarks.md (or append it), re-reading it."""
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text)
+    replace_section(DOC, BEGIN, END, section)
 
 
 def main() -> int:

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench_rfm import machine, wait_idle  # this folder is sys.path[0]
+from bench_rfm import machine, replace_section, wait_idle  # this folder is sys.path[0]
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -183,13 +183,7 @@ Every customer got the run's own segment back (asserted).
 
 def write_doc(text: str) -> None:
     """Replace the bench_place section of docs/benchmarks.md (or append it)."""
-    doc = DOC.read_text()
-    if BEGIN in doc and END in doc:
-        head, rest = doc.split(BEGIN, 1)
-        doc = head + text + rest.split(END, 1)[1]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text + "\n"
-    DOC.write_text(doc)
+    replace_section(DOC, BEGIN, END, text)
 
 
 def main() -> int:

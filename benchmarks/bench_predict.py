@@ -56,6 +56,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench_rfm import replace_section  # this folder is sys.path[0]
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / "data" / "predict"
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -382,14 +384,7 @@ def compare(results: list[dict[str, Any]], baseline: list[dict[str, Any]], label
 
 def write_doc(section: str) -> None:
     """Replace the bench_predict section of docs/benchmarks.md (or append it), re-reading it."""
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text)
+    replace_section(DOC, BEGIN, END, section)
 
 
 def main() -> int:

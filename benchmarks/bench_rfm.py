@@ -340,6 +340,19 @@ def _met(ok: object) -> str:
     return "**met**" if ok else "**missed**"
 
 
+def replace_section(doc: Path, begin: str, end: str, section: str) -> None:
+    """Put ``section`` (which starts with ``begin`` and ends with ``end``) in place of the
+    old one in ``doc``, or append it; every benchmark writes its own part of the page."""
+    text = doc.read_text() if doc.exists() else "# Benchmarks\n"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + section + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(text)
+
+
 def machine() -> str:
     """Cores, CPU, RAM, Python and library versions."""
     info = Path("/proc/cpuinfo").read_text().splitlines()
@@ -395,14 +408,7 @@ def write_doc(results: dict[str, Any]) -> None:
     for key in sorted(results, key=lambda k: (SIZES[k.split()[0]], k)):
         body += [table(key, results[key]), ""]
     section = "\n".join([*body, END])
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text)
+    replace_section(DOC, BEGIN, END, section)
 
 
 def main() -> None:

@@ -50,7 +50,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench_rfm import busy_seconds, machine, wait_idle  # this folder is sys.path[0]
+from bench_rfm import (  # this folder is sys.path[0]
+    busy_seconds,
+    machine,
+    replace_section,
+    wait_idle,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / "data"
@@ -367,13 +372,7 @@ def write_doc(results: dict[str, Any], memory_limit: str) -> None:
     body += [f"`SEGWISE_MEMORY_LIMIT={memory_limit}` for the segwise rows.", ""]
     body += [*tables(results), "", CLUSTER.format(rate=rate, billion=billion).strip(), END]
     section = "\n".join(body)
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text)
+    replace_section(DOC, BEGIN, END, section)
 
 
 def main() -> None:
