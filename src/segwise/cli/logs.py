@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from segwise.cli.main import app, column_flags, errors_exit_2
+from segwise.cli.main import (
+    AsOfFlag,
+    BinsFlag,
+    GridFlag,
+    app,
+    column_flags,
+    errors_exit_2,
+    rfm_flags,
+)
 from segwise.cli.render import render_rfm, render_segments
 
 
@@ -28,13 +36,9 @@ def rfm(
     date_format: Annotated[
         str | None, typer.Option(help="strptime format, e.g. '%d/%m/%Y %H:%M'.")
     ] = None,
-    as_of: Annotated[
-        str | None, typer.Option(help="YYYY-MM-DD (default: the day after the last line).")
-    ] = None,
-    bins: Annotated[int, typer.Option(help="Score bins (4 or 5 usual).")] = 5,
-    segments: Annotated[
-        Path | None, typer.Option(help="Your own segment grid (.json or .csv).")
-    ] = None,
+    as_of: AsOfFlag = None,
+    bins: BinsFlag = 5,
+    segments: GridFlag = None,
     engine: Annotated[str, typer.Option(help="local (DuckDB) or spark.")] = "local",
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
@@ -46,13 +50,8 @@ def rfm(
 
     if out is not None:
         service.check_output_path(out)
-    options = service.RfmOptions(
-        columns=column_flags(customer, date, invoice, amount, quantity, price),
-        date_format=date_format,
-        as_of=service.parse_as_of(as_of),
-        bins=bins,
-        grid=service.load_grid(segments),
-    )
+    columns = column_flags(customer, date, invoice, amount, quantity, price)
+    options = rfm_flags(columns, date_format, as_of, bins, segments)
     result = service.compute_rfm(input, options, engine=engine)
     if out is not None:
         result.write(out)

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
-from typing import Annotated, ParamSpec, TypeVar
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 
 from segwise import __version__
 from segwise.errors import SegwiseError
+
+if TYPE_CHECKING:
+    from segwise.service import RfmOptions
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -58,6 +62,33 @@ def column_flags(
         "quantity": quantity,
         "price": price,
     }
+
+
+AsOfFlag = Annotated[
+    str | None,
+    typer.Option(help="YYYY-MM-DD recency counts to (default: the day after the last line)."),
+]
+BinsFlag = Annotated[int, typer.Option(help="RFM score bins (4 or 5 usual).")]
+GridFlag = Annotated[Path | None, typer.Option(help="Your own RFM segment grid (.json or .csv).")]
+
+
+def rfm_flags(
+    columns: Mapping[str, str | None],
+    date_format: str | None,
+    as_of: str | None,
+    bins: int,
+    segments: Path | None,
+) -> RfmOptions:
+    """The RFM flags of a log command (``rfm``, ``segment``) as the options the service takes."""
+    from segwise import service
+
+    return service.RfmOptions(
+        columns=columns,
+        date_format=date_format,
+        as_of=service.parse_as_of(as_of),
+        bins=bins,
+        grid=service.load_grid(segments),
+    )
 
 
 def _version(value: bool) -> None:

@@ -11,7 +11,15 @@ from typing import Annotated, Literal
 
 import typer
 
-from segwise.cli.main import app, column_flags, errors_exit_2
+from segwise.cli.main import (
+    AsOfFlag,
+    BinsFlag,
+    GridFlag,
+    app,
+    column_flags,
+    errors_exit_2,
+    rfm_flags,
+)
 from segwise.cli.render import render_segments
 from segwise.errors import InputError
 
@@ -55,13 +63,9 @@ def segment(
     quantity: Annotated[str | None, typer.Option(help="Quantity column of a log.")] = None,
     price: Annotated[str | None, typer.Option(help="Unit price column of a log.")] = None,
     date_format: Annotated[str | None, typer.Option(help="strptime format of the dates.")] = None,
-    as_of: Annotated[
-        str | None, typer.Option(help="YYYY-MM-DD recency counts to (default: the day after).")
-    ] = None,
-    bins: Annotated[int, typer.Option(help="RFM score bins of a log (4 or 5 usual).")] = 5,
-    segments: Annotated[
-        Path | None, typer.Option(help="Your own RFM segment grid (.json or .csv).")
-    ] = None,
+    as_of: AsOfFlag = None,
+    bins: BinsFlag = 5,
+    segments: GridFlag = None,
     engine: Annotated[str, typer.Option(help="local (DuckDB) or spark.")] = "local",
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress on stderr.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
@@ -85,12 +89,12 @@ def segment(
         k_max=k_max,
         seed=seed,
         rules=rules,
-        rfm=service.RfmOptions(
-            columns=column_flags(customer, date, invoice, amount, quantity, price),
-            date_format=date_format,
-            as_of=service.parse_as_of(as_of),
-            bins=bins,
-            grid=service.load_grid(segments),
+        rfm=rfm_flags(
+            column_flags(customer, date, invoice, amount, quantity, price),
+            date_format,
+            as_of,
+            bins,
+            segments,
         ),
     )
     if model is not None and not model.parent.is_dir():
