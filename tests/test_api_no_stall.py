@@ -74,3 +74,26 @@ def test_start_up_preloads_the_newest_runs_models(app_with_a_run):
                 break
             time.sleep(0.05)
         assert _load_predictor.cache_info().currsize == 1
+
+
+def test_uploads_are_read_in_a_memory_capped_process(tmp_path):
+    """A file that needs more memory than SEGWISE_UPLOAD_MEMORY_MB is refused with one line
+    naming the setting; the server's own process never reads it and goes on answering."""
+    from fastapi.testclient import TestClient
+
+    settings = Settings(home=tmp_path / "home", api_keys=KEY, upload_memory_mb=512)
+    big = write_log(generate_log(60_000, seed=3).lines, tmp_path / "big.parquet")  # ~1.9M lines
+    small = write_log(generate_log(200, seed=3).lines, tmp_path / "small.csv", style="uk")
+    headers = {"X-API-Key": KEY}
+    with TestClient(create_app(settings, worker_mode="process")) as client:
+        with big.open("rb") as handle:
+            refused = client.post("/v1/datasets", files={"file": handle}, headers=headers)
+        assert refused.status_code == 422, refused.text
+        detail = refused.json()["detail"]
+        assert "SEGWISE_UPLOAD_MEMORY_MB" in detail and "\n" not in detail
+        assert client.get("/healthz").status_code == 200
+        with small.open("rb") as handle:
+            stored = client.post("/v1/datasets", files={"file": handle}, headers=headers)
+        assert stored.status_code == 201, stored.text
+        assert [d.id for d in service.list_datasets(settings)] == [stored.json()["id"]]
+        assert stored.json()["customers"] == 200  # read in full by the fresh reader process

@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     max_line_kb: int = Field(
         default=1024, ge=1, description="Longest line a text file may have, in KB."
     )
+    upload_memory_mb: int = Field(
+        default=4096,
+        ge=512,  # reading even a small file takes about 300 MB
+        description="Memory the API's upload reader process may use, in MB; a file that needs "
+        "more is refused.",
+    )
     model_key: SecretStr | None = Field(
         default=None,
         description="Secret key signing model files (HMAC); a file that does not match is refused.",

@@ -28,6 +28,7 @@ from segwise import __version__
 from segwise.api.deps import KeyRing
 from segwise.api.limits import BodyLimit
 from segwise.api.monitoring import Metrics, MetricsMiddleware
+from segwise.api.reader import UploadReader
 from segwise.api.routes import customers, datasets, health, metrics, runs
 from segwise.api.worker import RunWorker, WorkerMode
 from segwise.config import Settings, get_settings
@@ -59,7 +60,8 @@ runs). Errors are JSON `{"detail": "..."}`. See docs/api.md.
 
 def create_app(settings: Settings | None = None, *, worker_mode: WorkerMode = "process") -> FastAPI:
     """A ready app for ``settings`` (default: the environment's); ``worker_mode="thread"``
-    executes runs in a thread of this process instead of a worker process (tests)."""
+    executes runs and reads uploads in threads of this process instead of worker processes
+    (tests)."""
     settings = settings or get_settings()
     app = FastAPI(
         title="segwise",
@@ -84,6 +86,7 @@ def create_app(settings: Settings | None = None, *, worker_mode: WorkerMode = "p
         started=app.state.metrics.run_started,
         finished=app.state.metrics.run_finished,
     )
+    app.state.reader = UploadReader(settings, isolated=worker_mode == "process")
     for module in (datasets, runs, customers, health, metrics):
         app.include_router(module.router)
     app.add_exception_handler(SegwiseError, _segwise_error)
@@ -117,6 +120,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         preload.cancel()
         app.state.worker.shutdown()
+        app.state.reader.shutdown()
 
 
 async def _preload(runs: list[Any], settings: Settings) -> None:

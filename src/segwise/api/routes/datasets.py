@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, status
-from starlette.concurrency import run_in_threadpool
 
 from segwise import service
 from segwise.api.deps import ReadAccess, SettingsDep, WriteAccess
@@ -40,9 +39,7 @@ async def upload_dataset(
     content gives the same dataset id, so uploading twice stores once."""
     with upload_folder(settings) as folder:
         path = await receive_upload(request, folder)
-        found = await run_in_threadpool(
-            service.ingest, path, name=name, kind=kind, settings=settings
-        )
+        found = await request.app.state.reader.ingest(path, name=name, kind=kind)
     return DatasetPublic.model_validate(found.to_dict())
 
 
