@@ -219,6 +219,19 @@ def test_endless_first_line(cli, tmp_path: Path, monkeypatch) -> None:
     refused(cli("rfm", path), "oneline.csv", "16 KB", "SEGWISE_MAX_LINE_KB")
 
 
+def test_endless_line_after_the_first(cli, data: Path, tmp_path: Path, monkeypatch) -> None:
+    """Every line is held to the limit, not only the first; under a raised limit it reads."""
+    set_limit(monkeypatch, "max_line_kb", 16)
+    lines = (data / "retail_us.csv").read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    path = tmp_path / "longmid.csv"
+    path.write_text(
+        "".join(lines[:3]) + lines[3].rstrip("\n") + "x" * 40_000 + "\n" + "".join(lines[4:])
+    )
+    refused(cli("rfm", path), "longmid.csv", "a line is 39 KB long", "16 KB", "SEGWISE_MAX_LINE_KB")
+    set_limit(monkeypatch, "max_line_kb", 64)
+    assert cli("rfm", path, "--json").exit_code == 0
+
+
 def test_short_lines_in_a_long_file_pass(cli, data: Path, monkeypatch) -> None:
     set_limit(monkeypatch, "max_line_kb", 1)  # the file is 2 KB; its lines are short
     result = cli("rfm", data / "retail_us.csv", "--json")

@@ -46,6 +46,11 @@ def check_columns(count: int, file: str | Path) -> None:
         )
 
 
+def line_limit_bytes() -> int:
+    """The longest line a text file may have (``max_line_kb``), in bytes."""
+    return get_settings().max_line_kb * 1024
+
+
 def check_text_head(path: Path, encoding: str) -> None:
     """Refuse a text file whose first line is longer than ``max_line_kb`` KB, or whose first
     line has more fields than ``max_columns`` (by comma, semicolon, tab or pipe).

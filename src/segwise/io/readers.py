@@ -165,7 +165,7 @@ def _sniff_csv(
     *,
     delim: str | None = None,
 ) -> Source:
-    opts = f"encoding = {literal(options['encoding'])}"
+    opts = f"encoding = {literal(options['encoding'])}, max_line_size = {limits.line_limit_bytes()}"
     forced = f", delim = {literal(delim)}" if delim else ""
     sniffed = con.execute(
         f"SELECT Delimiter, Quote, Escape, HasHeader, Columns "
@@ -197,6 +197,7 @@ def _sniff_csv(
     csv_options = {"delim": delimiter, "header": "true" if has_header else "false"}
     csv_options |= {k: v for k, v in (("quote", quote), ("escape", escape)) if len(v) == 1}
     csv_options["encoding"] = options["encoding"]
+    csv_options["max_line_size"] = str(limits.line_limit_bytes())  # any line, not only the first
     names = [str(c["name"]) for c in columns]
     types = {str(c["name"]): str(c["type"]) for c in columns}
     rel = con.execute(
@@ -318,6 +319,14 @@ def _raise_if_out_of_memory(exc: Exception) -> None:
 
 def _csv_error(exc: Exception, path: Path) -> InputError:
     text = str(exc)
+    if long := re.search(r"Maximum line size of \d+ bytes exceeded\. Actual Size:\s*(\d+)", text):
+        limit_kb = limits.line_limit_bytes() // 1024
+        return InputError(  # the engine's line number is not reliable here: none is given
+            f"a line is {int(long.group(1)) / 1024:,.0f} KB long, over the limit of"
+            f" {limit_kb:,} KB",
+            file=path,
+            hint="check that this is a CSV/TSV export, or raise SEGWISE_MAX_LINE_KB",
+        )
     line = re.search(r"[Ll]ine:?\s*(\d+)", text)
     first = text.splitlines()[0] if text else "cannot read the file"
     first = re.sub(r"^[A-Za-z ]*Error:\s*", "", first)
