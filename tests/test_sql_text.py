@@ -70,8 +70,12 @@ def built_texts(dialect: Dialect) -> list[str]:
             )
             texts.append(classified)
             text = customer_text_expr(rules, dialect=dialect)
-            for lines in (classified, "classified_lines"):
-                texts.append(customer_lines_sql(lines, customer_text=text, dialect=dialect))
+            for lines, invoices in itertools.product((classified, "classified_lines"), (1, 0)):
+                texts.append(
+                    customer_lines_sql(
+                        lines, customer_text=text, invoices=bool(invoices), dialect=dialect
+                    )
+                )
             if dialect is DUCKDB:
                 texts.append(kept_lines_sql(rules, classified))
                 texts.append(f"SELECT {date_expr(rules)} FROM src")

@@ -113,7 +113,11 @@ def _compute_rfm(
         classified = classified_sql(rules, as_of_text, reason_codes=True)
         con.execute(
             "CREATE TEMP TABLE customer_lines AS "
-            + customer_lines_sql(classified, customer_text=customer_text_expr(rules))
+            + customer_lines_sql(
+                classified,
+                customer_text=customer_text_expr(rules),
+                invoices=rules.mapping.invoice is not None,
+            )
         )
         report, last_day = _report(con, source, rules, classified, settings.max_bad_share)
         as_of = options.as_of_after(last_day)

@@ -56,6 +56,7 @@ def compute_rfm(path: str | Path, options: RfmOptions, settings: Settings) -> Rf
         lines_sql = customer_lines_sql(
             classified,
             customer_text=customer_text_expr(rules, dialect=SPARK),
+            invoices=rules.mapping.invoice is not None,
             dialect=SPARK,
         )
         lines = spark.sql(lines_sql).cache()  # read twice: by the report and by the scores
