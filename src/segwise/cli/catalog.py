@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from segwise.cli.main import app, column_flags, errors_exit_2
+from segwise.cli.main import QueryFlag, TableFlag, app, column_flags, errors_exit_2
 
 
 @app.command()
 @errors_exit_2
 def ingest(
-    input: Annotated[Path, typer.Argument(help="Transaction log or customer table.")],
+    input: Annotated[
+        str,
+        typer.Argument(help="Transaction log or customer table: a file, or a database URL."),
+    ],
     name: Annotated[str | None, typer.Option(help="A name to know it by.")] = None,
     kind: Annotated[str, typer.Option(help="auto, transactions or customers.")] = "auto",
     customer: Annotated[str | None, typer.Option(help="Customer id column of a log.")] = None,
@@ -27,11 +29,15 @@ def ingest(
     pseudonymise: Annotated[
         bool, typer.Option("--pseudonymise", help="Store keyed hashes of customer ids.")
     ] = False,
+    table: TableFlag = None,
+    query: QueryFlag = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the dataset as JSON.")] = False,
 ) -> None:
-    """Store a file in the catalog; the same content twice gives the same dataset id.
+    """Store a file (or a database table or query) in the catalog; the same content twice
+    gives the same dataset id.
 
     Example: segwise ingest online_retail.csv --name "retail 2011"
+    Example: segwise ingest sqlite:///shop.db --table sales
     """
     from segwise import service
     from segwise.errors import InputError
@@ -42,8 +48,10 @@ def ingest(
         columns=column_flags(customer, date, invoice, amount, quantity, price),
         date_format=date_format,
     )
-    found = service.ingest(
+    found = service.ingest_input(
         input,
+        table=table,
+        query=query,
         name=name,
         kind=kind,  # type: ignore[arg-type]
         options=options,

@@ -12,6 +12,8 @@ from segwise.cli.main import (
     AsOfFlag,
     BinsFlag,
     GridFlag,
+    QueryFlag,
+    TableFlag,
     app,
     column_flags,
     errors_exit_2,
@@ -23,7 +25,13 @@ from segwise.cli.render import render_rfm, render_segments
 @app.command()
 @errors_exit_2
 def rfm(
-    input: Annotated[Path, typer.Argument(help="Transaction log: .csv .tsv .txt .xlsx .parquet")],
+    input: Annotated[
+        str,
+        typer.Argument(
+            help="Transaction log: .csv .tsv .txt .xlsx .parquet, or a database URL "
+            "(with --table or --query)."
+        ),
+    ],
     out: Annotated[
         Path | None, typer.Option(help="Write one row per customer (.csv .parquet .xlsx).")
     ] = None,
@@ -40,11 +48,14 @@ def rfm(
     bins: BinsFlag = 5,
     segments: GridFlag = None,
     engine: Annotated[str, typer.Option(help="local (DuckDB) or spark.")] = "local",
+    table: TableFlag = None,
+    query: QueryFlag = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """RFM per customer: recency, frequency, monetary, scores and named segments.
 
     Example: segwise rfm online_retail.csv --out rfm.csv
+    Example: segwise rfm postgresql://me@db/shop --table sales --out rfm.csv
     """
     from segwise import service
 
@@ -52,9 +63,10 @@ def rfm(
         service.check_output_path(out)
     columns = column_flags(customer, date, invoice, amount, quantity, price)
     options = rfm_flags(columns, date_format, as_of, bins, segments)
-    result = service.compute_rfm(input, options, engine=engine)
-    if out is not None:
-        result.write(out)
+    with service.local_input(input, table=table, query=query) as path:
+        result = service.compute_rfm(path, options, engine=engine)
+        if out is not None:
+            result.write(out)
     summary = result.summary() | ({"out": str(out)} if out else {})
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))

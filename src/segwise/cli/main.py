@@ -70,6 +70,12 @@ AsOfFlag = Annotated[
 ]
 BinsFlag = Annotated[int, typer.Option(help="RFM score bins (4 or 5 usual).")]
 GridFlag = Annotated[Path | None, typer.Option(help="Your own RFM segment grid (.json or .csv).")]
+TableFlag = Annotated[
+    str | None, typer.Option(help="With a database URL as input: the table to read.")
+]
+QueryFlag = Annotated[
+    str | None, typer.Option(help="With a database URL as input: a SELECT to read.")
+]
 
 
 def rfm_flags(

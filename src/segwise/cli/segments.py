@@ -15,6 +15,8 @@ from segwise.cli.main import (
     AsOfFlag,
     BinsFlag,
     GridFlag,
+    QueryFlag,
+    TableFlag,
     app,
     column_flags,
     errors_exit_2,
@@ -67,6 +69,8 @@ def segment(
     bins: BinsFlag = 5,
     segments: GridFlag = None,
     engine: Annotated[str, typer.Option(help="local (DuckDB) or spark.")] = "local",
+    table: TableFlag = None,
+    query: QueryFlag = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress on stderr.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
@@ -102,6 +106,16 @@ def segment(
     if like and match:
         raise InputError("--like and --match exclude each other", hint="choose one")
     with progress(quiet) as step:
+        if table is not None or query is not None or service.is_database_input(input):
+            step("reading the database")
+            input = service.ingest_input(
+                input,
+                table=table,
+                query=query,
+                kind=options.kind,
+                options=options.rfm,
+                pseudonymise=pseudonymise or None,
+            ).id
         run, result = service.run_segment(
             input,
             options,

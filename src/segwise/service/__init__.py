@@ -135,6 +135,18 @@ if TYPE_CHECKING:
     from segwise.service.segments import (
         segment as segment,
     )
+    from segwise.service.sources import (
+        describe_input as describe_input,
+    )
+    from segwise.service.sources import (
+        ingest_input as ingest_input,
+    )
+    from segwise.service.sources import (
+        is_database_input as is_database_input,
+    )
+    from segwise.service.sources import (
+        local_input as local_input,
+    )
 
 _HOME = {
     "ingest": "segwise.service.datasets",
@@ -179,6 +191,10 @@ _HOME = {
     "TargetReport": "segwise.predict.target",
     "table_bytes": "segwise.service.exports",
     "overall_profile": "segwise.service.profiles",
+    "local_input": "segwise.service.sources",
+    "describe_input": "segwise.service.sources",
+    "ingest_input": "segwise.service.sources",
+    "is_database_input": "segwise.service.sources",
 }
 __all__ = sorted(_HOME)
 

@@ -119,12 +119,14 @@ def ingest(
     kind: KindChoice = "auto",
     options: RfmOptions | None = None,
     pseudonymise: bool | None = None,
+    source: str | None = None,
     settings: Settings | None = None,
 ) -> DatasetInfo:
     """Store a file as a dataset (or find it stored already) and describe it.
 
     The same content (read with the same options) is stored once, under one id; ingesting it
-    again with another ``name`` renames that dataset, and the answer says so.
+    again with another ``name`` renames that dataset, and the answer says so. ``source`` is
+    where the catalog says it came from (default: the file's absolute path).
     """
     settings = settings or get_settings()
     options = options or RfmOptions()
@@ -164,7 +166,7 @@ def ingest(
     row = Dataset(
         id=ident,
         name=name or path.name,
-        source=str(path.resolve()),
+        source=source or str(path.resolve()),
         content_hash=content_hash,
         kind=resolved,
         path=str(target.relative_to(settings.home)),
