@@ -135,6 +135,18 @@ if TYPE_CHECKING:
     from segwise.service.segments import (
         segment as segment,
     )
+    from segwise.service.value import (
+        CustomerValue as CustomerValue,
+    )
+    from segwise.service.value import (
+        ValueOptions as ValueOptions,
+    )
+    from segwise.service.value import (
+        compute_value as compute_value,
+    )
+    from segwise.service.value import (
+        value_options as value_options,
+    )
 
 _HOME = {
     "ingest": "segwise.service.datasets",
@@ -179,6 +191,10 @@ _HOME = {
     "TargetReport": "segwise.predict.target",
     "table_bytes": "segwise.service.exports",
     "overall_profile": "segwise.service.profiles",
+    "CustomerValue": "segwise.service.value",
+    "ValueOptions": "segwise.service.value",
+    "compute_value": "segwise.service.value",
+    "value_options": "segwise.service.value",
 }
 __all__ = sorted(_HOME)
 
