@@ -226,20 +226,27 @@ def test_too_few_repeat_customers_is_refused(cli, cdnow_log):
     assert "customers bought again" in result.stderr and "at least 20" in result.stderr
 
 
-def test_a_fit_that_cannot_converge_is_refused(tmp_path):
-    # every customer buys every week for a year, always for the same amount: no spread of
-    # values within a customer, so Gamma-Gamma's shape p runs off to infinity
+def test_a_purchase_pattern_without_dropout_is_refused(tmp_path):
+    # every customer buys every week for a year: nobody ever stops, so the dropout
+    # probability runs off to 0 and BG/NBD has no optimum
+    rng = np.random.default_rng(0)
     rows = [
-        (f"C{c:03d}", (pd.Timestamp("2024-01-01") + pd.Timedelta(weeks=w)).date(), 10.0 + c)
+        (f"C{c:03d}", (pd.Timestamp("2024-01-01") + pd.Timedelta(weeks=w)).date(), rng.gamma(4, 5))
         for c in range(40)
         for w in range(52)
     ]
     log = tmp_path / "regular.csv"
     pd.DataFrame(rows, columns=["customer_id", "date", "amount"]).to_csv(log, index=False)
-    with pytest.raises(
-        FitError, match=r"Gamma-Gamma fit did not converge.*spends the same every time"
-    ):
+    with pytest.raises(FitError, match=r"BG/NBD fit did not converge.*nobody stops"):
         compute_value(log, ValueOptions(horizon_days=30))
+
+
+def test_values_without_spread_between_customers_are_refused(summary):
+    # CDNOW's purchases, but every repeat customer's mean is the same 20.00: nothing for the
+    # Gamma-Gamma mixing distribution to fit, so its parameters run off to infinity
+    flat = summary.assign(mean_repeat_value=np.where(summary["repeat_purchases"] > 0, 20.0, 0.0))
+    with pytest.raises(FitError, match=r"Gamma-Gamma fit did not converge.*about the same"):
+        fit_models(flat, "flat.csv")
 
 
 @pytest.mark.parametrize(

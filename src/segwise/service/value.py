@@ -221,7 +221,7 @@ def fit_models(frame: pd.DataFrame, source: str) -> tuple[BgNbd, GammaGamma]:
     gamma_gamma = GammaGamma().fit(x, money)
     checks = (
         ("BG/NBD", bgnbd.fit_, "the purchase timing does not fit the model (e.g. nobody stops)"),
-        ("Gamma-Gamma", gamma_gamma.fit_, "each customer spends the same every time"),
+        ("Gamma-Gamma", gamma_gamma.fit_, "every customer spends about the same per purchase"),
     )
     for name, fit, likely in checks:
         if not fit.converged:

@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
-from scipy.special import betaln, digamma, gammaln, hyp2f1
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, log_expit
 
 from segwise.errors import InputError
 from segwise.value.fit import Fit, Vector, fit_positive
@@ -31,11 +32,23 @@ class Grouped:
 
 
 def group_rows(x: Vector, t_x: Vector, T: Vector) -> Grouped:
-    """Merge customers with the same (x, t_x, T); ``inverse`` maps each back to its row."""
-    rows = np.column_stack([x, t_x, T]).astype(np.float64)
-    unique, inverse, counts = np.unique(rows, axis=0, return_inverse=True, return_counts=True)
+    """Merge customers with the same (x, t_x, T); ``inverse`` maps each back to its row.
+
+    Hashing, not sorting: each column is factorised, then the codes pairwise (each product
+    below n squared, so int64 never overflows); linear in the number of customers.
+    """
+    cx, ux = pd.factorize(np.asarray(x, dtype=np.float64))
+    ct, ut = pd.factorize(np.asarray(t_x, dtype=np.float64))
+    cT, uT = pd.factorize(np.asarray(T, dtype=np.float64))
+    pair, pairs = pd.factorize(cx.astype(np.int64) * len(ut) + ct)
+    inverse, keys = pd.factorize(pair.astype(np.int64) * len(uT) + cT)
+    first = pairs[keys // len(uT)]
     return Grouped(
-        unique[:, 0], unique[:, 1], unique[:, 2], counts.astype(np.float64), inverse.ravel()
+        np.asarray(ux[first // len(ut)], dtype=np.float64),
+        np.asarray(ut[first % len(ut)], dtype=np.float64),
+        np.asarray(uT[keys % len(uT)], dtype=np.float64),
+        np.bincount(inverse).astype(np.float64),
+        inverse.astype(np.intp),
     )
 
 
@@ -51,31 +64,55 @@ def check_summary(x: Vector, t_x: Vector, T: Vector) -> None:
         )
 
 
-def log_likelihood(
-    params: Vector, x: Vector, t_x: Vector, T: Vector, weight: Vector
-) -> tuple[float, Vector]:
-    """The weighted BG/NBD log-likelihood and its gradient in (r, alpha, a, b)."""
-    r, alpha, a, b = (float(v) for v in params)
-    repeat = x > 0
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = betaln(a, b + x) - betaln(a, b)
-    a3 = -(r + x) * np.log(alpha + T)
-    a4 = np.where(
-        repeat,
-        np.log(a) - np.log(b + np.maximum(x, 1) - 1) - (r + x) * np.log(alpha + t_x),
-        -np.inf,
-    )
-    tail = np.logaddexp(a3, a4)
-    w3, w4 = np.exp(a3 - tail), np.exp(a4 - tail)  # shares of the two terms, summing to 1
-    ll = float(np.sum(weight * (a1 + a2 + tail)))
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha)
-    d_r -= w3 * np.log(alpha + T) + w4 * np.log(alpha + t_x)
-    d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
-    common = digamma(a + b) - digamma(a + b + x)
-    d_a = common + w4 / a
-    d_b = common + digamma(b + x) - digamma(b) - w4 / (b + np.maximum(x, 1) - 1)
-    grad = np.array([np.sum(weight * d) for d in (d_r, d_alpha, d_a, d_b)])
-    return ll, grad
+class LogLikelihood:
+    """The weighted BG/NBD log-likelihood and its gradient in (r, alpha, a, b).
+
+    Terms that depend on x alone (the gamma and beta functions) are computed once per
+    distinct x, and the logarithms of alpha + T and alpha + t_x once per distinct time: per
+    row only a few gathers, one ``logaddexp`` and one ``exp`` remain.
+    """
+
+    def __init__(self, x: Vector, t_x: Vector, T: Vector, weight: Vector) -> None:
+        self.ux, self.ix = np.unique(x, return_inverse=True)
+        self.wx = np.bincount(self.ix, weights=weight, minlength=len(self.ux))
+        self.uT, self.iT = np.unique(T, return_inverse=True)
+        self.wT = np.bincount(self.iT, weights=weight * x, minlength=len(self.uT))
+        self.wT0 = np.bincount(self.iT, weights=weight, minlength=len(self.uT))
+        repeat = x > 0  # only these rows have the "dropped out at t_x" term
+        self.rx_ix, self.rx_iT = self.ix[repeat], self.iT[repeat]
+        self.ut, self.it = np.unique(t_x[repeat], return_inverse=True)
+        self.x, self.w = x[repeat], weight[repeat]
+
+    def __call__(self, params: Vector) -> tuple[float, Vector]:
+        r, alpha, a, b = (float(v) for v in params)
+        ux, wx = self.ux, self.wx
+        # every row: gamma/beta terms by x, and -(r + x) log(alpha + T) by T
+        per_x = gammaln(r + ux) - gammaln(r) + r * np.log(alpha)
+        per_x += betaln(a, b + ux) - betaln(a, b)
+        log_T = np.log(alpha + self.uT)
+        r_T = r * self.wT0 + self.wT  # sum of weight * (r + x) by T
+        ll = float(wx @ per_x - r_T @ log_T)
+        d_r = wx @ (digamma(r + ux) - digamma(r) + np.log(alpha)) - self.wT0 @ log_T
+        d_alpha = r / alpha * wx.sum() - r_T @ (1.0 / (alpha + self.uT))
+        common = digamma(a + b) - digamma(a + b + ux)
+        d_a = wx @ common
+        d_b = wx @ (common + digamma(b + ux) - digamma(b))
+        # repeat rows: log(1 + exp(d)), d = log(a / (b + x - 1)) + (r + x) log((alpha + T) /
+        # (alpha + t_x)), and its share w4 = expit(d)
+        lead = np.log(a) - np.log(b + np.maximum(ux, 1) - 1)
+        rx, w = r + self.x, self.w
+        gap = log_T[self.rx_iT] - np.log(alpha + self.ut)[self.it]
+        d = lead[self.rx_ix] + rx * gap
+        w4 = expit(d)
+        ll -= float(w @ log_expit(-d))
+        ww4 = w * w4
+        d_r += ww4 @ gap
+        inv_T, inv_t = 1.0 / (alpha + self.uT), 1.0 / (alpha + self.ut)
+        d_alpha += (ww4 * rx) @ (inv_T[self.rx_iT] - inv_t[self.it])
+        d_a += ww4.sum() / a
+        dropped = np.bincount(self.rx_ix, weights=ww4, minlength=len(ux))
+        d_b -= dropped @ (1.0 / (b + np.maximum(ux, 1) - 1))
+        return ll, np.array([d_r, d_alpha, d_a, d_b])
 
 
 class BgNbd:
@@ -94,9 +131,7 @@ class BgNbd:
             x, t_x, T, weight = g.x, g.t_x, g.T, g.weight
         w = np.asarray(weight, dtype=np.float64)
         start = np.array([1.0, max(float(np.average(T, weights=w)) / 10, 1e-3), 1.0, 1.0])
-        self.fit_: Fit = fit_positive(
-            lambda p: log_likelihood(p, x, t_x, T, w), start, self.max_iter
-        )
+        self.fit_: Fit = fit_positive(LogLikelihood(x, t_x, T, w), start, self.max_iter)
         self.params_ = dict(zip(("r", "alpha", "a", "b"), self.fit_.params.tolist(), strict=True))
         return self
 

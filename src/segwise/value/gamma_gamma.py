@@ -12,19 +12,29 @@ from scipy.special import digamma, gammaln
 from segwise.value.fit import Fit, Vector, fit_positive
 
 
-def log_likelihood(params: Vector, x: Vector, m: Vector, weight: Vector) -> tuple[float, Vector]:
-    """The weighted Gamma-Gamma log-likelihood of mean values ``m`` over ``x`` purchases, and
-    its gradient in (p, q, v)."""
-    p, q, v = (float(val) for val in params)
-    px = p * x
-    log_vmx = np.log(v + m * x)
-    ll_rows = gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v)
-    ll_rows += (px - 1) * np.log(m) + px * np.log(x) - (px + q) * log_vmx
-    d_p = x * (digamma(px + q) - digamma(px) + np.log(m) + np.log(x) - log_vmx)
-    d_q = digamma(px + q) - digamma(q) + np.log(v) - log_vmx
-    d_v = q / v - (px + q) / (v + m * x)
-    grad = np.array([np.sum(weight * d) for d in (d_p, d_q, d_v)])
-    return float(np.sum(weight * ll_rows)), grad
+class LogLikelihood:
+    """The weighted Gamma-Gamma log-likelihood of mean values ``m`` over ``x`` purchases and
+    its gradient in (p, q, v); gamma functions once per distinct x, one log per row."""
+
+    def __init__(self, x: Vector, m: Vector, weight: Vector) -> None:
+        self.ux, self.ix = np.unique(x, return_inverse=True)
+        self.wx = np.bincount(self.ix, weights=weight, minlength=len(self.ux))
+        self.x, self.w, self.mx = x, weight, m * x
+        self.log_m, self.log_x = np.log(m), np.log(x)
+
+    def __call__(self, params: Vector) -> tuple[float, Vector]:
+        p, q, v = (float(val) for val in params)
+        ux, wx, w, x = self.ux, self.wx, self.w, self.x
+        pu = p * ux
+        per_x = gammaln(pu + q) - gammaln(pu) - gammaln(q) + q * np.log(v) + pu * np.log(ux)
+        log_vmx = np.log(v + self.mx)
+        px = p * x
+        ll = float(wx @ per_x + w @ ((px - 1) * self.log_m - (px + q) * log_vmx))
+        d_p = wx @ (ux * (digamma(pu + q) - digamma(pu) + np.log(ux)))
+        d_p += (w * x) @ (self.log_m - log_vmx)
+        d_q = wx @ (digamma(pu + q) - digamma(q) + np.log(v)) - w @ log_vmx
+        d_v = q / v * wx.sum() - w @ ((px + q) / (v + self.mx))
+        return ll, np.array([d_p, d_q, d_v])
 
 
 class GammaGamma:
@@ -35,13 +45,13 @@ class GammaGamma:
 
     def fit(self, x: Vector, m: Vector) -> GammaGamma:
         """Maximum likelihood on the customers with x > 0 and m > 0 (others carry no value
-        information), identical (x, m) pairs grouped."""
+        information)."""
         x, m = np.asarray(x, dtype=np.float64), np.asarray(m, dtype=np.float64)
         keep = (x > 0) & (m > 0)
-        rows, counts = np.unique(np.column_stack([x[keep], m[keep]]), axis=0, return_counts=True)
-        xs, ms, w = rows[:, 0], rows[:, 1], counts.astype(np.float64)
-        start = np.array([1.0, 1.0, max(float(np.average(ms, weights=w)), 1e-3)])
-        self.fit_: Fit = fit_positive(lambda p: log_likelihood(p, xs, ms, w), start, self.max_iter)
+        xs, ms = x[keep], m[keep]
+        w = np.ones_like(xs)
+        start = np.array([1.0, 1.0, max(float(ms.mean()), 1e-3)])
+        self.fit_: Fit = fit_positive(LogLikelihood(xs, ms, w), start, self.max_iter)
         self.params_ = dict(zip(("p", "q", "v"), self.fit_.params.tolist(), strict=True))
         return self
 
