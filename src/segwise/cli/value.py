@@ -37,6 +37,7 @@ def value(
     date_format: Annotated[
         str | None, typer.Option(help="strptime format, e.g. '%d/%m/%Y %H:%M'.")
     ] = None,
+    engine: Annotated[str, typer.Option(help="local (DuckDB) or spark.")] = "local",
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """What each customer is worth and how likely they are to stay (BG/NBD + Gamma-Gamma).
@@ -51,7 +52,8 @@ def value(
         service.check_output_path(out)
     options = service.value_options(horizon, calibration_end, discount_rate)
     columns = column_flags(customer, date, invoice, amount, quantity, price)
-    found = service.compute_value(log, options, rfm_flags(columns, date_format, None, 5, None))
+    rfm = rfm_flags(columns, date_format, None, 5, None)
+    found = service.compute_value(log, options, rfm, engine=engine)
     if out is not None:
         found.write(out)
     summary = found.summary() | ({"out": str(out)} if out else {})

@@ -18,6 +18,15 @@ from segwise.io.sql import DUCKDB, Dialect, relation
 SUMMARY_COLUMNS = ("customer_id", "repeat_purchases", "t_x", "T", "mean_repeat_value")
 
 
+def purchase_lines_sql(classified: str, customer_text: str) -> str:
+    """The lines of a ``classified_sql`` that belong to a customer, as the summary reads them:
+    customer_id (text, by ``customer_text`` over the key), day, value, is_return."""
+    return (
+        f"SELECT {customer_text} AS customer_id, day, value, is_return "
+        f"FROM {relation(classified, 'l')} WHERE reason IS NULL"
+    )
+
+
 def value_summary_sql(
     lines: str, *, end: date, period_days: int = 1, dialect: Dialect = DUCKDB
 ) -> str:
@@ -26,21 +35,21 @@ def value_summary_sql(
     end_day = f"DATE '{end.isoformat()}'"
     span = dialect.days_between
     return f"""WITH days AS (
-  SELECT customer_id, day, sum(value) AS spend,
-         max(CASE WHEN is_return THEN 0 ELSE 1 END) AS bought
+  SELECT customer_id, day, sum(value) AS spend
   FROM {relation(lines, "l")}
   WHERE day <= {end_day}
   GROUP BY customer_id, day
-), purchases AS (
-  SELECT customer_id, day, spend, min(day) OVER (PARTITION BY customer_id) AS first_day
-  FROM days WHERE bought = 1
+  HAVING max(CASE WHEN is_return THEN 0 ELSE 1 END) = 1
+), customers AS (
+  SELECT customer_id, count(*) - 1 AS x, min(day) AS first_day, max(day) AS last_day,
+         sum(spend) - min_by(spend, day) AS repeat_spend
+  FROM days
+  GROUP BY customer_id
 )
 SELECT customer_id,
-       CAST(count(*) - 1 AS BIGINT) AS repeat_purchases,
-       CAST({span.format(start="first_day", end="max(day)")} AS DOUBLE) / {period_days} AS t_x,
+       CAST(x AS BIGINT) AS repeat_purchases,
+       CAST({span.format(start="first_day", end="last_day")} AS DOUBLE) / {period_days} AS t_x,
        CAST({span.format(start="first_day", end=end_day)} AS DOUBLE) / {period_days} AS "T",
-       CAST(coalesce(avg(CASE WHEN day > first_day THEN spend END), 0) AS DOUBLE)
-         AS mean_repeat_value
-FROM purchases
-GROUP BY customer_id, first_day
+       CASE WHEN x > 0 THEN CAST(repeat_spend AS DOUBLE) / x ELSE 0.0 END AS mean_repeat_value
+FROM customers
 ORDER BY customer_id"""

@@ -19,9 +19,8 @@ import pandas as pd
 from segwise.config import Settings, get_settings
 from segwise.errors import FitError, InputError
 from segwise.features.rfm import RfmOptions
-from segwise.features.value_summary import value_summary_sql
 from segwise.io.writers import write_frame
-from segwise.service.rfm import compute_rfm
+from segwise.service.rfm import rfm_engine
 from segwise.value.bgnbd import BgNbd
 from segwise.value.clv import score_customers
 from segwise.value.gamma_gamma import GammaGamma
@@ -100,16 +99,12 @@ def repeat_summary(
     options = rfm or RfmOptions()
     if calibration_end is not None:
         options = replace(options, as_of=calibration_end + timedelta(days=1))
-    if engine != "local":
-        raise InputError(
-            f"segwise value runs on the local engine, not '{engine}'", hint="use --engine local"
-        )
-    result = compute_rfm(path, options, engine=engine, settings=settings or get_settings())
+    run = rfm_engine(engine)
+    result = run(path, options, settings or get_settings(), summary_period=PERIOD_DAYS)
     end = result.as_of - timedelta(days=1)
-    assert result.lines is not None
-    summary = value_summary_sql(result.lines, end=end, period_days=PERIOD_DAYS)
+    assert result.value_summary is not None
     frame = result.con.execute(
-        f"SELECT s.*, r.segment AS rfm_segment FROM ({summary}) AS s "
+        f"SELECT s.*, r.segment AS rfm_segment FROM {result.value_summary} AS s "
         f"LEFT JOIN {result.table} AS r USING (customer_id) ORDER BY s.customer_id"
     ).df()
     result.con.close()

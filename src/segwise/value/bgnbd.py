@@ -157,10 +157,15 @@ class BgNbd:
         x, t_x, T = (np.asarray(v, dtype=np.float64) for v in (x, t_x, T))
         if t <= 0:
             return np.zeros_like(x)
-        z = t / (alpha + T + t)
-        lead = (a + b + x - 1) / (a - 1)
-        power = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
-        body = lead * (1.0 - power * hyp2f1(r + x, b + x, a + b + x - 1, z))
+        # the unconditional part depends on (x, T) only: the costly 2F1 once per distinct pair
+        cx, ux = pd.factorize(x)
+        cT, uT = pd.factorize(T)
+        pair, pairs = pd.factorize(cx.astype(np.int64) * len(uT) + cT)
+        px, pT = ux[pairs // len(uT)], uT[pairs % len(uT)]
+        z = t / (alpha + pT + t)
+        lead = (a + b + px - 1) / (a - 1)
+        power = np.exp((r + px) * (np.log(alpha + pT) - np.log(alpha + pT + t)))
+        body = (lead * (1.0 - power * hyp2f1(r + px, b + px, a + b + px - 1, z)))[pair]
         log_odds = np.log(a) - np.log(b + np.maximum(x, 1) - 1)
         log_odds += (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
         out: Vector = body / (1.0 + np.where(x > 0, np.exp(log_odds), 0.0))
