@@ -46,7 +46,7 @@ def fit_positive(
         jac=True,
         method="L-BFGS-B",
         bounds=[(-20.0, 20.0)] * len(start),
-        options={"maxiter": max_iter, "gtol": 1e-7, "ftol": 1e-13},
+        options={"maxiter": max_iter, "gtol": 1e-6, "ftol": 1e-11},
     )
     log_params = np.asarray(result.x, dtype=np.float64)
     at_bound = bool(np.any(np.abs(log_params) > 19.0))
