@@ -28,7 +28,7 @@ from segwise import __version__
 from segwise.api.deps import KeyRing
 from segwise.api.limits import BodyLimit
 from segwise.api.monitoring import Metrics, MetricsMiddleware
-from segwise.api.routes import customers, datasets, health, metrics, runs
+from segwise.api.routes import customers, datasets, health, metrics, runs, value
 from segwise.api.worker import RunWorker, WorkerMode
 from segwise.config import Settings, get_settings
 from segwise.errors import ConfigError, InputError, NotDoneError, NotFoundError, SegwiseError
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None, *, worker_mode: WorkerMode = "p
         started=app.state.metrics.run_started,
         finished=app.state.metrics.run_finished,
     )
-    for module in (datasets, runs, customers, health, metrics):
+    for module in (datasets, runs, customers, value, health, metrics):
         app.include_router(module.router)
     app.add_exception_handler(SegwiseError, _segwise_error)
     app.add_exception_handler(HTTPException, _http_error)

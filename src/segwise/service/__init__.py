@@ -147,6 +147,9 @@ if TYPE_CHECKING:
     from segwise.service.value import (
         value_options as value_options,
     )
+    from segwise.service.value_runs import (
+        run_value as run_value,
+    )
 
 _HOME = {
     "ingest": "segwise.service.datasets",
@@ -192,6 +195,7 @@ _HOME = {
     "table_bytes": "segwise.service.exports",
     "overall_profile": "segwise.service.profiles",
     "CustomerValue": "segwise.service.value",
+    "run_value": "segwise.service.value_runs",
     "ValueOptions": "segwise.service.value",
     "compute_value": "segwise.service.value",
     "value_options": "segwise.service.value",

@@ -171,16 +171,23 @@ def compute_value(
     customer of a log; stops with one line when the log cannot support the models."""
     options = options or ValueOptions()
     found = repeat_summary(path, options.calibration_end, rfm, engine=engine, settings=settings)
-    frame = found.customers
-    span_days = round(float(frame["T"].max()) * PERIOD_DAYS)
+    return value_of(found.customers, options, found.calibration_end, str(path))
+
+
+def value_of(
+    frame: pd.DataFrame, options: ValueOptions, calibration_end: date, source: str
+) -> CustomerValue:
+    """Fit and score a repeat-purchase summary (``repeat_summary``'s columns, with a segment
+    column ``rfm_segment`` or ``segment_name``), after the honest-limit checks."""
+    span_days = round(float(frame["T"].max()) * PERIOD_DAYS) if len(frame) else 0
     if span_days < options.horizon_days:
         raise InputError(
-            f"the log covers {span_days} days up to {found.calibration_end}, shorter than the "
+            f"the log covers {span_days} days up to {calibration_end}, shorter than the "
             f"{options.horizon_days}-day horizon",
-            file=path,
+            file=source,
             hint="use a shorter --horizon (at most the span of the log) or a longer log",
         )
-    bgnbd, gamma_gamma = fit_models(frame, str(path))
+    bgnbd, gamma_gamma = fit_models(frame, source)
     scores = score_customers(
         bgnbd,
         gamma_gamma,
@@ -190,13 +197,14 @@ def compute_value(
         period_days=PERIOD_DAYS,
     )
     customers = pd.concat([frame, scores], axis=1)
+    by = "segment_name" if "segment_name" in customers else "rfm_segment"
     return CustomerValue(
         customers=customers,
         options=options,
-        calibration_end=found.calibration_end,
+        calibration_end=calibration_end,
         bgnbd=bgnbd.params_,
         gamma_gamma=gamma_gamma.params_,
-        segments=segment_values(customers),
+        segments=segment_values(customers, by),
     )
 
 
@@ -235,10 +243,10 @@ def fit_models(frame: pd.DataFrame, source: str) -> tuple[BgNbd, GammaGamma]:
     return bgnbd, gamma_gamma
 
 
-def segment_values(customers: pd.DataFrame) -> list[SegmentValue]:
-    """Totals and averages per RFM segment, most expected value first."""
+def segment_values(customers: pd.DataFrame, by: str = "rfm_segment") -> list[SegmentValue]:
+    """Totals and averages per segment (column ``by``), most expected value first."""
     lapsed = customers["p_alive"] < LAPSED_BELOW
-    grouped = customers.assign(lapsed=lapsed).groupby("rfm_segment", dropna=False)
+    grouped = customers.assign(lapsed=lapsed).groupby(by, dropna=False)
     table = grouped.agg(
         customers=("p_alive", "size"),
         expected_purchases=("expected_purchases", "sum"),
