@@ -262,3 +262,25 @@ def test_bad_flags_are_one_line_errors(cli, cdnow_log, flags, message):
     result = cli("value", cdnow_log, *flags, *FLAGS)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_planted_customer_types_of_the_demo_log(cli, tmp_path):
+    # the demo shop plants Champions (recent, 15-40 invoices), At risk (6-15 invoices, none
+    # in the last 120 days), New and Lost (1-2 invoices)
+    from segwise.demo import generate_log, write_log
+
+    log = generate_log(2000, seed=3)
+    path = write_log(log.lines, tmp_path / "shop.csv", style="uk")
+    out = tmp_path / "value.parquet"
+    result = cli("value", path, "--horizon", "90d", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    planted = log.customers.to_pandas().astype({"customer_id": str})
+    table = pd.read_parquet(out).merge(planted, on="customer_id", validate="1:1")
+    assert len(table) == 2000
+    by_type = table.groupby("planted_type")
+    p_alive = by_type["p_alive"].mean()
+    assert p_alive["Champions"] > 0.8 and p_alive["At risk"] < 0.2
+    assert by_type["expected_value"].mean().idxmax() == "Champions"
+    assert (by_type["churn_risk"].agg(lambda s: s.mode()[0]))["At risk"] == "high"
+    one_purchase = table["repeat_purchases"] == 0
+    assert (table.loc[one_purchase, "churn_risk"] == "one-time").all()
