@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,6 @@ def start(client: TestClient, dataset: str) -> str:
         if status in ("done", "failed"):
             assert status == "done"
             return run
-        import time
-
         time.sleep(0.2)
     raise AssertionError("run did not finish")
 
