@@ -58,3 +58,7 @@ class NotFoundError(SegwiseError):
 
 class NotDoneError(InputError):
     """A run's results were asked for while it is queued, running or failed."""
+
+
+class FitError(InputError):
+    """A model cannot be fitted to the data given: too little of it, or no optimum found."""

@@ -8,7 +8,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -17,6 +17,7 @@ from segwise.config import Settings
 from segwise.engines.result import CleaningReport, RfmResult, report_from_groups, segment_counts
 from segwise.errors import ConfigError, InputError
 from segwise.features.rfm import RfmOptions, customer_lines_sql, rfm_sql
+from segwise.features.value_summary import purchase_lines_sql, value_summary_sql
 from segwise.io import dates
 from segwise.io.readers import Source, load, open_source
 from segwise.io.roles import RoleMapping, detect_roles, require_log_roles
@@ -88,19 +89,30 @@ def memory_errors(settings: Settings) -> Iterator[None]:
         ) from None
 
 
-def compute_rfm(path: str | Path, options: RfmOptions, settings: Settings) -> RfmResult:
+def compute_rfm(
+    path: str | Path,
+    options: RfmOptions,
+    settings: Settings,
+    *,
+    summary_period: int | None = None,
+) -> RfmResult:
     """Read a transaction log and compute per-customer RFM, scores and segments.
 
     DuckDB streams the file through one aggregation within ``settings.memory_limit``,
-    spilling past it; only per-customer rows are kept (in ``RfmResult.con``).
+    spilling past it; only per-customer rows are kept (in ``RfmResult.con``). With
+    ``summary_period``, also the repeat-purchase summary (table ``value_summary``).
     """
     con = connect(settings)
     with memory_errors(settings):
-        return _compute_rfm(con, path, options, settings)
+        return _compute_rfm(con, path, options, settings, summary_period)
 
 
 def _compute_rfm(
-    con: duckdb.DuckDBPyConnection, path: str | Path, options: RfmOptions, settings: Settings
+    con: duckdb.DuckDBPyConnection,
+    path: str | Path,
+    options: RfmOptions,
+    settings: Settings,
+    summary_period: int | None = None,
 ) -> RfmResult:
     source = open_source(con, path)
     try:
@@ -126,6 +138,14 @@ def _compute_rfm(
             + rfm_sql("customer_lines", as_of=as_of, bins=options.bins, grid=options.grid)
         )
         con.execute("DROP TABLE customer_lines")  # millions of rows, not needed any more
+        if summary_period is not None:
+            purchases = purchase_lines_sql(classified, customer_text_expr(rules))
+            con.execute(
+                "CREATE TEMP TABLE value_summary AS "
+                + value_summary_sql(
+                    purchases, end=as_of - timedelta(days=1), period_days=summary_period
+                )
+            )
     finally:
         source.close()
     customers = _scalar(con, "SELECT count(*) FROM rfm")
@@ -147,6 +167,7 @@ def _compute_rfm(
         customers=customers,
         segments=segment_counts(con, customers),
         lines=kept_lines_sql(rules, classified),
+        value_summary="value_summary" if summary_period is not None else None,
     )
 
 

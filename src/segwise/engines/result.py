@@ -94,6 +94,7 @@ class RfmResult:
     customers: int
     segments: list[dict[str, Any]] = field(default_factory=list)
     lines: str | None = None  # SQL of the kept lines (local engine), for the catalog
+    value_summary: str | None = None  # table of the repeat-purchase summary, when asked for
 
     def to_pandas(self) -> pd.DataFrame:
         return self.con.execute(f"SELECT * FROM {self.table}").df()
@@ -144,6 +145,15 @@ class RfmEngine(Protocol):
     its table held in DuckDB whichever engine ran) out. ``engines/local.py`` (DuckDB) and
     ``engines/spark.py`` (Spark SQL) run the same SQL text from ``features/rfm.py``."""
 
-    def __call__(self, path: str | Path, options: RfmOptions, settings: Settings) -> RfmResult:
-        """Read, clean and aggregate the log; the cleaning report says what was dropped."""
+    def __call__(
+        self,
+        path: str | Path,
+        options: RfmOptions,
+        settings: Settings,
+        *,
+        summary_period: int | None = None,
+    ) -> RfmResult:
+        """Read, clean and aggregate the log; the cleaning report says what was dropped.
+        With ``summary_period`` (days per time unit), also the repeat-purchase summary of
+        ``features/value_summary.py`` up to the day before the as-of date."""
         ...

@@ -9,7 +9,7 @@ collected, into a DuckDB table, so ``RfmResult`` is the same object whichever en
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from segwise.engines.result import CleaningReport, RfmResult, report_from_groups
 from segwise.engines.spark_session import spark_session, to_arrow
 from segwise.errors import InputError
 from segwise.features.rfm import SPARK, RfmOptions, customer_lines_sql, rfm_sql
+from segwise.features.value_summary import purchase_lines_sql, value_summary_sql
 from segwise.io import dates
 from segwise.io.readers import Source, open_source
 from segwise.io.roles import RoleMapping, detect_roles, require_log_roles
@@ -39,8 +40,15 @@ _SPARK_TYPES = {"string": "VARCHAR", "int": "INTEGER", "timestamp_ntz": "TIMESTA
 _SPARK_TYPES |= {"timestamp": "TIMESTAMP WITH TIME ZONE"}
 
 
-def compute_rfm(path: str | Path, options: RfmOptions, settings: Settings) -> RfmResult:
-    """Read a transaction log with Spark and compute per-customer RFM, scores and segments."""
+def compute_rfm(
+    path: str | Path,
+    options: RfmOptions,
+    settings: Settings,
+    *,
+    summary_period: int | None = None,
+) -> RfmResult:
+    """Read a transaction log with Spark and compute per-customer RFM, scores and segments;
+    with ``summary_period``, also the repeat-purchase summary (table ``value_summary``)."""
     spark = spark_session(settings)
     name = f"segwise_{uuid.uuid4().hex[:10]}"  # this job's views, so that jobs can overlap
     src, lines_view, lines = f"{name}_src", f"{name}_lines", None
@@ -67,6 +75,15 @@ def compute_rfm(path: str | Path, options: RfmOptions, settings: Settings) -> Rf
             lines_view, as_of=as_of, bins=options.bins, grid=options.grid, dialect=SPARK
         )
         table = to_arrow(spark.sql(scored))
+        summary = None
+        if summary_period is not None:
+            purchases = purchase_lines_sql(classified, customer_text_expr(rules, dialect=SPARK))
+            end = as_of - timedelta(days=1)
+            summary = to_arrow(
+                spark.sql(
+                    value_summary_sql(purchases, end=end, period_days=summary_period, dialect=SPARK)
+                )
+            )
     finally:
         if lines is not None:
             lines.unpersist()
@@ -80,6 +97,8 @@ def compute_rfm(path: str | Path, options: RfmOptions, settings: Settings) -> Rf
         )
     con = duckdb.connect()
     con.register("rfm", table)
+    if summary is not None:
+        con.register("value_summary", summary)
     return RfmResult(
         con=con,
         table="rfm",
@@ -91,6 +110,7 @@ def compute_rfm(path: str | Path, options: RfmOptions, settings: Settings) -> Rf
         report=report,
         customers=table.num_rows,
         segments=segment_counts(con, table.num_rows),
+        value_summary="value_summary" if summary is not None else None,
     )
 
 

@@ -147,6 +147,21 @@ if TYPE_CHECKING:
     from segwise.service.sources import (
         local_input as local_input,
     )
+    from segwise.service.value import (
+        CustomerValue as CustomerValue,
+    )
+    from segwise.service.value import (
+        ValueOptions as ValueOptions,
+    )
+    from segwise.service.value import (
+        compute_value as compute_value,
+    )
+    from segwise.service.value import (
+        value_options as value_options,
+    )
+    from segwise.service.value_runs import (
+        run_value as run_value,
+    )
 
 _HOME = {
     "ingest": "segwise.service.datasets",
@@ -195,6 +210,11 @@ _HOME = {
     "describe_input": "segwise.service.sources",
     "ingest_input": "segwise.service.sources",
     "is_database_input": "segwise.service.sources",
+    "CustomerValue": "segwise.service.value",
+    "run_value": "segwise.service.value_runs",
+    "ValueOptions": "segwise.service.value",
+    "compute_value": "segwise.service.value",
+    "value_options": "segwise.service.value",
 }
 __all__ = sorted(_HOME)
 

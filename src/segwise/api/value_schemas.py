@@ -1,0 +1,76 @@
+"""What ``GET /v1/runs/{run_id}/value`` answers: the fitted models and value per segment."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SegmentValuePublic(BaseModel):
+    """Value totals and averages of one segment of the run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    segment: str = Field(description="The run's segment name.")
+    customers: int
+    expected_purchases: float = Field(description="Purchase days expected over the horizon.")
+    expected_value: float = Field(description="Their expected spend, undiscounted.")
+    clv: float = Field(description="The same, discounted at the annual discount rate.")
+    p_alive_mean: float = Field(description="Mean probability of still being a customer.")
+    likely_lapsed_share: float = Field(description="Share with P(alive) below 0.5.")
+
+
+class RunValuePublic(BaseModel):
+    """P(alive), expected purchases and value of a run's customers (BG/NBD + Gamma-Gamma)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "run": "rbed292851f21",
+                    "customers": 2357,
+                    "repeat_customers": 946,
+                    "calibration_end": "1997-09-30",
+                    "horizon_days": 180,
+                    "discount_rate": 0.1,
+                    "time_unit": "week",
+                    "bgnbd": {"r": 0.2426, "alpha": 4.4135, "a": 0.7929, "b": 2.4258},
+                    "gamma_gamma": {"p": 6.2496, "q": 3.7442, "v": 15.4435},
+                    "expected_purchases": 1159.93,
+                    "expected_value": 42062.59,
+                    "clv": 40973.96,
+                    "churn_risk": {"one-time": 1411, "medium": 454, "low": 291, "high": 201},
+                    "segments": [
+                        {
+                            "segment": "Champions",
+                            "customers": 493,
+                            "expected_purchases": 787.99,
+                            "expected_value": 30009.49,
+                            "clv": 29236.73,
+                            "p_alive_mean": 0.6521,
+                            "likely_lapsed_share": 0.1805,
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+
+    run: str
+    customers: int
+    repeat_customers: int
+    calibration_end: date
+    horizon_days: int
+    discount_rate: float
+    time_unit: str
+    bgnbd: dict[str, float] = Field(description="r, alpha, a, b (time in weeks).")
+    gamma_gamma: dict[str, float] = Field(description="p, q, v.")
+    expected_purchases: float
+    expected_value: float
+    clv: float
+    churn_risk: dict[str, int] = Field(
+        description="Customers per band: high, medium, low, one-time."
+    )
+    segments: list[SegmentValuePublic]

@@ -1,0 +1,55 @@
+"""The repeat-purchase summary that value models read, as one SQL text run by DuckDB or Spark.
+
+Per customer, over purchase *days* up to the calibration end (inclusive): ``repeat_purchases``
+(x) = purchase days after the first; ``t_x`` = time from the first purchase day to the last;
+``T`` = time from the first purchase day to the calibration end; ``mean_repeat_value`` = mean
+net spend of the repeat purchase days (0 without one). Times are in ``period_days`` units
+(1 = days, 7 = weeks, fractional). A purchase day is a day with a line that is not a return;
+its value is the net of all that day's lines. This is lifetimes'
+``summary_data_from_transaction_data`` with daily periods, and Fader & Hardie's CDNOW summary.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from segwise.io.sql import DUCKDB, Dialect, relation
+
+SUMMARY_COLUMNS = ("customer_id", "repeat_purchases", "t_x", "T", "mean_repeat_value")
+
+
+def purchase_lines_sql(classified: str, customer_text: str) -> str:
+    """The lines of a ``classified_sql`` that belong to a customer, as the summary reads them:
+    customer_id (text, by ``customer_text`` over the key), day, value, is_return."""
+    return (
+        f"SELECT {customer_text} AS customer_id, day, value, is_return "
+        f"FROM {relation(classified, 'l')} WHERE reason IS NULL"
+    )
+
+
+def value_summary_sql(
+    lines: str, *, end: date, period_days: int = 1, dialect: Dialect = DUCKDB
+) -> str:
+    """Per-customer (x, t_x, T, mean repeat value) from ``lines``: a table name or a query with
+    customer_id, day (DATE), value (net amount) and is_return, one row per log line."""
+    end_day = f"DATE '{end.isoformat()}'"
+    span = dialect.days_between
+    return f"""WITH days AS (
+  SELECT customer_id, day, sum(value) AS spend
+  FROM {relation(lines, "l")}
+  WHERE day <= {end_day}
+  GROUP BY customer_id, day
+  HAVING max(CASE WHEN is_return THEN 0 ELSE 1 END) = 1
+), customers AS (
+  SELECT customer_id, count(*) - 1 AS x, min(day) AS first_day, max(day) AS last_day,
+         sum(spend) - min_by(spend, day) AS repeat_spend
+  FROM days
+  GROUP BY customer_id
+)
+SELECT customer_id,
+       CAST(x AS BIGINT) AS repeat_purchases,
+       CAST({span.format(start="first_day", end="last_day")} AS DOUBLE) / {period_days} AS t_x,
+       CAST({span.format(start="first_day", end=end_day)} AS DOUBLE) / {period_days} AS "T",
+       CASE WHEN x > 0 THEN CAST(repeat_spend AS DOUBLE) / x ELSE 0.0 END AS mean_repeat_value
+FROM customers
+ORDER BY customer_id"""

