@@ -1,0 +1,311 @@
+"""Campaigns: the stratified treatment/control split, the audience export and the read-out.
+
+The read-out is checked on planted effects: treated customers of one segment buy again
+after the start with a higher probability than their control group, and the 95% interval
+must hold the true uplift; with nothing planted it must hold 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from segwise import service
+from segwise.config import get_settings
+from segwise.errors import InputError, NotFoundError
+from segwise.segment.campaign import control_size, split_arms
+from segwise.segment.uplift import MIN_ARM, mean_uplift, sentence, share_uplift
+from segwise.service.campaign_report import campaign_report
+from segwise.service.campaigns import (
+    campaign_audience,
+    create_campaign,
+    export_audience,
+    list_campaigns,
+)
+
+START = "2011-12-10"  # the day after the demo log's last line
+
+
+# --- the split -------------------------------------------------------------------------------
+@pytest.mark.parametrize("share", [0.1, 0.25, 0.5, 0.33])
+def test_control_share_per_segment_is_within_one_customer(share: float) -> None:
+    rng = np.random.default_rng(1)
+    sizes = {"A": 7, "B": 31, "C": 250, "D": 1_003, "E": 1}
+    ids = [f"c{i}" for i in rng.permutation(sum(sizes.values()))]
+    segs = [s for s, n in sizes.items() for _ in range(n)]
+    control = split_arms(ids, segs, share, seed=3)
+    for name, n in sizes.items():
+        taken = int(control[np.asarray(segs) == name].sum())
+        assert abs(taken - share * n) <= 1, (name, taken, share * n)
+        assert taken == control_size(n, share)
+
+
+def test_same_seed_same_split_whatever_the_order() -> None:
+    ids = [str(i) for i in range(500)]
+    segs = ["A" if i % 3 else "B" for i in range(500)]
+    first = split_arms(ids, segs, 0.2, seed=11)
+    order = np.random.default_rng(0).permutation(500)
+    again = split_arms([ids[i] for i in order], [segs[i] for i in order], 0.2, seed=11)
+    assert set(np.asarray(ids)[first]) == set(np.asarray(ids)[order][again])
+    other = split_arms(ids, segs, 0.2, seed=12)
+    assert set(np.asarray(ids)[first]) != set(np.asarray(ids)[other])
+
+
+@pytest.mark.parametrize("share", [0.0, 0.95, float("nan"), -0.1])
+def test_control_share_out_of_range_is_refused(share: float) -> None:
+    with pytest.raises(InputError, match="control share"):
+        split_arms(["a"], ["A"], share, seed=0)
+
+
+# --- the statistics --------------------------------------------------------------------------
+def test_share_uplift_finds_a_planted_effect_and_says_it() -> None:
+    rng = np.random.default_rng(4)
+    treated, control = rng.random(1_000) < 0.45, rng.random(1_000) < 0.25
+    found = share_uplift("bought again", treated, control)
+    assert found.low is not None and found.high is not None
+    assert found.low < 0.20 < found.high
+    assert found.low > 0 and found.verdict == "more"
+    text = sentence(found)
+    assert text.startswith(f"the offer brought back {100 * found.uplift:.1f} more customers")
+    assert f"(95% CI {100 * found.low:.1f} to {100 * found.high:.1f})" in text
+
+
+def test_intervals_cover_the_truth_about_95_percent_of_the_time() -> None:
+    """Repeated planted experiments: Newcombe's and Welch's intervals hold the true uplift
+    in close to 95% of them (the binomial spread of 400 trials is about +-1.1%)."""
+    rng = np.random.default_rng(9)
+    shares = means = 0
+    trials = 400
+    for _ in range(trials):
+        found = share_uplift("x", rng.random(150) < 0.35, rng.random(120) < 0.25)
+        shares += found.low is not None and found.low <= 0.10 <= (found.high or 0)
+        spend_t, spend_c = rng.exponential(30, 150), rng.exponential(20, 120)
+        mean = mean_uplift("y", spend_t, spend_c)
+        means += mean.low is not None and mean.low <= 10 <= (mean.high or 0)
+    assert 0.91 <= shares / trials <= 0.99
+    assert 0.91 <= means / trials <= 0.99
+
+
+def test_no_effect_interval_covers_zero() -> None:
+    rng = np.random.default_rng(2)
+    found = share_uplift("bought again", rng.random(800) < 0.3, rng.random(800) < 0.3)
+    assert found.low is not None and found.high is not None
+    assert found.low < 0 < found.high and found.verdict == "no clear difference"
+    assert sentence(found).endswith("which could also be no effect")
+
+
+def test_small_groups_are_too_few_to_tell() -> None:
+    few = share_uplift("bought again", np.ones(MIN_ARM - 1, bool), np.zeros(200, bool))
+    assert few.uplift is None and few.low is None and few.verdict == "too few to tell"
+    assert "too few to tell" in sentence(few)
+    rare = share_uplift(
+        "bought again", np.r_[np.ones(2, bool), np.zeros(98, bool)], np.zeros(100, bool)
+    )
+    assert rare.verdict == "too few to tell"  # 2 buyers in all: not enough events
+    assert mean_uplift("spend", np.ones(10), np.ones(100)).verdict == "too few to tell"
+
+
+# --- a shop with a finished run --------------------------------------------------------------
+@pytest.fixture(scope="module")
+def shop_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """One segmented demo log per test module (k=4), its home folder and run id."""
+    from segwise.demo import generate_log, write_log
+
+    home = tmp_path_factory.mktemp("campaigns") / "home"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SEGWISE_HOME", str(home))
+        get_settings.cache_clear()
+        log = write_log(generate_log(2_000, seed=3).lines, home.parent / "log.csv")
+        run, _ = service.run_segment(log, service.SegmentOptions(k=4, seed=0))
+        get_settings.cache_clear()
+    yield home, run.id
+
+
+@pytest.fixture
+def shop(shop_home: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> str:
+    """The shared shop's run id, with SEGWISE_HOME pointing at it for this test."""
+    monkeypatch.setenv("SEGWISE_HOME", str(shop_home[0]))
+    get_settings.cache_clear()
+    return shop_home[1]
+
+
+def _largest(run: str, count: int = 1) -> list[str]:
+    found = sorted(service.run_segments(run), key=lambda s: -s["size"])
+    return [s["name"] for s in found[:count]]
+
+
+def _members(name: str) -> pd.DataFrame:
+    from segwise.service.datasets import open_catalog
+    from segwise.store.campaigns import campaign, members
+
+    catalog = open_catalog()
+    rows = members(catalog, campaign(catalog, name).id)
+    return pd.DataFrame(rows, columns=["customer_id", "segment", "arm"])
+
+
+def test_campaign_split_is_stored_stratified_and_reproducible(shop: str) -> None:
+    names = _largest(shop, 2)
+    made = create_campaign(shop, names, name="split a", control=0.1, seed=5, start=START)
+    again = create_campaign(shop, names, name="split b", control=0.1, seed=5, start=START)
+    sizes = {s["name"]: s["size"] for s in service.run_segments(shop)}
+    for name in names:
+        arms = made.sizes[name]
+        assert arms["treatment"] + arms["control"] == sizes[name]
+        assert abs(arms["control"] - 0.1 * sizes[name]) <= 1
+    a, b = _members("split a"), _members("split b")
+    assert a.equals(b)  # the same seed, the same split
+    assert made.sizes == again.sizes and made.seed == again.seed == 5
+    assert made.start.isoformat() == START
+    assert [c.name for c in list_campaigns()][:2] == ["split b", "split a"]
+
+
+def test_campaign_by_rfm_grid_names_and_bad_choices(shop: str) -> None:
+    made = create_campaign(shop, ["at risk", "Cannot Lose Them"], name="grid", seed=1)
+    assert made.grouping == "rfm_segment" and made.segments == ["At Risk", "Cannot Lose Them"]
+    table = service.read_assignments(shop)
+    assert made.treatment + made.control == int(
+        table["rfm_segment"].isin(["At Risk", "Cannot Lose Them"]).sum()
+    )
+    with pytest.raises(InputError, match="exists already"):
+        create_campaign(shop, ["At Risk"], name="grid")
+    with pytest.raises(InputError, match="no segment named 'Nobody'"):
+        create_campaign(shop, ["Nobody"], name="nobody")
+    with pytest.raises(InputError, match="not a date"):
+        create_campaign(shop, ["At Risk"], name="when", start="01/12/2026")
+    with pytest.raises(NotFoundError):
+        create_campaign("rnotarun0000", ["At Risk"], name="norun")
+
+
+def test_audience_is_the_treatment_group_only(shop: str, tmp_path: Path) -> None:
+    names = _largest(shop, 2)
+    create_campaign(shop, names, name="audience", control=0.2, seed=8)
+    people = _members("audience")
+    control = set(people.loc[people["arm"] == "control", "customer_id"])
+    frame = campaign_audience("audience")
+    assert set(frame["customer_id"]) == set(people["customer_id"]) - control
+    assert list(frame.columns[:3]) == ["customer_id", "segment", "advice"]
+    advice = {s["name"]: s["recommendation"] for s in service.run_segments(shop)}
+    assert (frame["advice"] == frame["segment"].map(advice)).all()
+    # contacts: a customer table with e-mail and phone, one formula among them
+    ids = sorted(people["customer_id"])
+    contacts = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "email": [f"{i}@example.org" for i in ids],
+            "phone": [
+                "=HYPERLINK(1)" if n == 0 else f"+44 20 7946 {n:04d}" for n in range(len(ids))
+            ],
+        }
+    )
+    contacts.to_csv(tmp_path / "contacts.csv", index=False)
+    for suffix in (".csv", ".xlsx"):
+        out = export_audience(
+            "audience", tmp_path / f"aud{suffix}", contacts=tmp_path / "contacts.csv"
+        )
+        assert out.customers == len(frame) and out.with_contacts == len(frame)
+        back = (
+            pd.read_csv(out.path, dtype=str)
+            if suffix == ".csv"
+            else pd.read_excel(out.path, dtype=str)
+        )
+        assert set(back["customer_id"]).isdisjoint(control)
+        assert {"email", "phone"} <= set(back.columns)
+        assert not back["phone"].str.startswith("=").any()  # formula-safe
+    with pytest.raises(InputError, match="no phone or e-mail"):
+        pd.DataFrame({"customer_id": ids, "age": 1}).to_csv(tmp_path / "bad.csv", index=False)
+        campaign_audience("audience", contacts=tmp_path / "bad.csv")
+
+
+# --- the read-out ----------------------------------------------------------------------------
+def _later_log(people: pd.DataFrame, buy: np.ndarray, path: Path, seed: int) -> Path:
+    """Purchases of the chosen customers in the month after the start, plus lines before the
+    start (they must be ignored: they buy for everybody)."""
+    rng = np.random.default_rng(seed)
+    who = people.loc[buy, "customer_id"].to_numpy()
+    after = pd.DataFrame(
+        {
+            "InvoiceNo": np.arange(900_000, 900_000 + len(who)),
+            "StockCode": "21000",
+            "Quantity": 2,
+            "InvoiceDate": pd.Timestamp(START)
+            + pd.to_timedelta(rng.integers(0, 30, len(who)), unit="D"),
+            "UnitPrice": np.round(rng.uniform(5, 40, len(who)), 2),
+            "CustomerID": who,
+        }
+    )
+    everybody = people["customer_id"].to_numpy()
+    before = (
+        after.iloc[:0]
+        .reindex(range(len(everybody)))
+        .assign(
+            InvoiceNo=np.arange(800_000, 800_000 + len(everybody)),
+            StockCode="21001",
+            Quantity=1,
+            InvoiceDate=pd.Timestamp("2011-12-05"),
+            UnitPrice=9.99,
+            CustomerID=everybody,
+        )
+    )
+    pd.concat([before, after]).to_csv(path, index=False)
+    return path
+
+
+def test_read_out_finds_a_planted_effect(shop: str, tmp_path: Path) -> None:
+    target, other = _largest(shop, 2)
+    create_campaign(shop, [target, other], name="planted", control=0.5, seed=4, start=START)
+    people = _members("planted")
+    treated_target = (people["arm"] == "treatment") & (people["segment"] == target)
+    p = np.where(treated_target, 0.45, 0.25)
+    buy = np.random.default_rng(6).random(len(people)) < p
+    report = campaign_report("planted", _later_log(people, buy, tmp_path / "after.csv", 6))
+    by = {g.segment: g for g in report.groups}
+    hit = by[target].measures[0]
+    assert hit.measure == "bought again" and hit.low is not None and hit.high is not None
+    assert hit.low < 0.20 < hit.high and hit.low > 0
+    # the share is exactly what the planted log says (lines before the start ignored)
+    arm = people[treated_target]
+    assert hit.treatment == pytest.approx(buy[treated_target.to_numpy()].mean())
+    assert hit.n_treatment == len(arm)
+    calm = by[other].measures[0]  # nothing planted in the other segment
+    assert calm.low is not None and calm.high is not None and calm.low < 0 < calm.high
+    spend = by[target].measures[1]
+    assert spend.measure == "spend per customer" and spend.low is not None and spend.low > 0
+    rfm = by[target].measures[2]
+    assert rfm.measure == "change in RFM score" and rfm.low is not None and rfm.low > 0
+    assert report.window_start.isoformat() == START
+    assert by[target].summary.startswith("the offer brought back")
+    assert report.to_dict()["groups"][0]["segment"] == "overall"
+
+
+def test_read_out_without_an_effect_covers_zero(shop: str, tmp_path: Path) -> None:
+    create_campaign(shop, _largest(shop, 2), name="flat", control=0.5, seed=7, start=START)
+    people = _members("flat")
+    buy = np.random.default_rng(3).random(len(people)) < 0.3
+    report = campaign_report("flat", _later_log(people, buy, tmp_path / "after.csv", 3))
+    overall = report.overall.measures[0]
+    assert overall.low is not None and overall.high is not None
+    assert overall.low < 0 < overall.high
+
+
+def test_read_out_needs_lines_after_the_start(shop: str, tmp_path: Path) -> None:
+    create_campaign(shop, _largest(shop), name="too late", seed=1, start="2030-01-01")
+    log = tmp_path / "old.csv"
+    pd.DataFrame(
+        {
+            "InvoiceNo": [1, 2],
+            "InvoiceDate": ["2011-12-01", "2011-12-02"],
+            "CustomerID": ["1", "2"],
+            "Quantity": [1, 1],
+            "UnitPrice": [2.0, 3.0],
+        }
+    ).to_csv(log, index=False)
+    with pytest.raises(InputError, match="no line on or after"):
+        campaign_report("too late", log)
+    with pytest.raises(InputError, match="neither a file nor a stored dataset"):
+        campaign_report("too late", tmp_path / "missing.csv")
+    with pytest.raises(NotFoundError, match="no campaign"):
+        campaign_report("nope", log)
