@@ -7,6 +7,7 @@ must hold the true uplift; with nothing planted it must hold 0.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,13 +20,13 @@ from segwise.config import get_settings
 from segwise.errors import InputError, NotFoundError
 from segwise.segment.campaign import control_size, split_arms
 from segwise.segment.uplift import MIN_ARM, mean_uplift, sentence, share_uplift
-from segwise.service.campaign_report import campaign_report
 from segwise.service.campaigns import (
     campaign_audience,
     create_campaign,
     export_audience,
     list_campaigns,
 )
+from segwise.service.readout import campaign_report
 
 START = "2011-12-10"  # the day after the demo log's last line
 
@@ -309,3 +310,60 @@ def test_read_out_needs_lines_after_the_start(shop: str, tmp_path: Path) -> None
         campaign_report("too late", tmp_path / "missing.csv")
     with pytest.raises(NotFoundError, match="no campaign"):
         campaign_report("nope", log)
+
+
+# --- the command line ------------------------------------------------------------------------
+def test_cli_create_audience_list_report(shop: str, cli, tmp_path: Path) -> None:
+    segments = ",".join(_largest(shop, 2))
+    out = tmp_path / "audience.csv"
+    made = cli(
+        "campaign", "create", "latest", "--segments", segments, "--name", "cli flow",
+        "--control", "0.5", "--start", START, "--seed", "3", "--message", "=10% off",
+        "--out", out,
+    )  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    assert "'cli flow' on run " + shop in made.stdout and f"written to {out}" in made.stdout
+    people = _members("cli flow")
+    written = pd.read_csv(out, dtype=str)
+    treated = people.loc[people["arm"] == "treatment", "customer_id"]
+    assert sorted(written["customer_id"]) == sorted(treated)
+    listed = cli("campaign", "list", "--json")
+    assert listed.exit_code == 0
+    found = next(c for c in json.loads(listed.stdout) if c["name"] == "cli flow")
+    assert found["seed"] == 3 and found["message"] == "=10% off" and found["run"] == shop
+    again = cli("campaign", "audience", "cli flow", "--out", tmp_path / "again.xlsx")
+    assert again.exit_code == 0, again.stderr
+    assert len(pd.read_excel(tmp_path / "again.xlsx")) == len(treated)
+    buy = np.random.default_rng(1).random(len(people)) < 0.3
+    log = _later_log(people, buy, tmp_path / "after.csv", 1)
+    shown = cli("campaign", "report", "cli flow", "--after", log, "--json")
+    assert shown.exit_code == 0, shown.stderr
+    body = json.loads(shown.stdout)
+    overall = body["groups"][0]
+    assert overall["segment"] == "overall"
+    assert overall["measures"]["bought again"]["treatment"] == pytest.approx(
+        buy[(people["arm"] == "treatment").to_numpy()].mean(), abs=1e-6
+    )
+    text = cli("campaign", "report", "cli flow", "--after", body["after"])  # by dataset id
+    assert text.exit_code == 0 and "bought again" in text.stdout
+    assert "the offer brought back" in text.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--segments", "Nobody", "--name", "x"], "no segment named 'Nobody'"),
+        (["--segments", "Lost", "--name", "x", "--control", "2"], "control share"),
+        (["--segments", "Lost", "--name", "x", "--start", "soon"], "not a date"),
+        (["--segments", "Lost", "--name", "x", "--out", "a.pdf"], "unknown file type"),
+        (["--segments", "Lost", "--name", "x", "--contacts", "no.csv"], "file not found"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(
+    shop: str, cli, args: list[str], message: str
+) -> None:
+    result = cli("campaign", "create", "latest", *args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not list_campaigns() or "x" not in [c.name for c in list_campaigns()]

@@ -30,6 +30,30 @@ if TYPE_CHECKING:
     from segwise.segment.pipeline import (
         Segmentation as Segmentation,
     )
+    from segwise.segment.uplift import (
+        Uplift as Uplift,
+    )
+    from segwise.service.campaigns import (
+        AudienceExport as AudienceExport,
+    )
+    from segwise.service.campaigns import (
+        CampaignInfo as CampaignInfo,
+    )
+    from segwise.service.campaigns import (
+        campaign_audience as campaign_audience,
+    )
+    from segwise.service.campaigns import (
+        create_campaign as create_campaign,
+    )
+    from segwise.service.campaigns import (
+        export_audience as export_audience,
+    )
+    from segwise.service.campaigns import (
+        get_campaign as get_campaign,
+    )
+    from segwise.service.campaigns import (
+        list_campaigns as list_campaigns,
+    )
     from segwise.service.compare import (
         compare_runs as compare_runs,
     )
@@ -86,6 +110,12 @@ if TYPE_CHECKING:
     )
     from segwise.service.profiles import (
         overall_profile as overall_profile,
+    )
+    from segwise.service.readout import (
+        CampaignReport as CampaignReport,
+    )
+    from segwise.service.readout import (
+        campaign_report as campaign_report,
     )
     from segwise.service.results import (
         copy_run_model as copy_run_model,
@@ -179,6 +209,17 @@ _HOME = {
     "TargetReport": "segwise.predict.target",
     "table_bytes": "segwise.service.exports",
     "overall_profile": "segwise.service.profiles",
+    # campaigns
+    "CampaignInfo": "segwise.service.campaigns",
+    "AudienceExport": "segwise.service.campaigns",
+    "create_campaign": "segwise.service.campaigns",
+    "list_campaigns": "segwise.service.campaigns",
+    "get_campaign": "segwise.service.campaigns",
+    "campaign_audience": "segwise.service.campaigns",
+    "export_audience": "segwise.service.campaigns",
+    "CampaignReport": "segwise.service.readout",
+    "campaign_report": "segwise.service.readout",
+    "Uplift": "segwise.segment.uplift",
 }
 __all__ = sorted(_HOME)
 
