@@ -367,3 +367,78 @@ def test_cli_bad_input_is_one_line_and_exit_2(
     assert result.stderr.startswith("error: ") and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not list_campaigns() or "x" not in [c.name for c in list_campaigns()]
+
+
+# --- the REST API ----------------------------------------------------------------------------
+def test_api_campaign_flow(shop: str, shop_home: tuple[Path, str], tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from segwise.api import create_app
+    from segwise.config import Settings
+
+    write, read = {"X-API-Key": "rw-campaign-key-0123"}, {"X-API-Key": "ro-campaign-key-0123"}
+    settings = Settings(
+        home=shop_home[0], api_keys=write["X-API-Key"], api_read_keys=read["X-API-Key"]
+    )
+    body = {
+        "run": shop[:6],
+        "segments": _largest(shop, 2),
+        "name": "api flow",
+        "control": 0.5,
+        "start": START,
+        "seed": 9,
+    }
+    with TestClient(create_app(settings, worker_mode="thread")) as client:
+        assert client.post("/v1/campaigns", json=body, headers=read).status_code == 403
+        made = client.post("/v1/campaigns", json=body, headers=write)
+        assert made.status_code == 201, made.text
+        found = made.json()
+        assert made.headers["location"] == f"/v1/campaigns/{found['id']}"
+        assert found["run"] == shop and found["seed"] == 9
+        assert client.post("/v1/campaigns", json=body, headers=write).status_code == 422
+        listed = client.get("/v1/campaigns", headers=read).json()
+        assert "api flow" in [c["name"] for c in listed]
+        assert client.get("/v1/campaigns/api flow", headers=read).json() == found
+        people = _members("api flow")
+        treated = set(people.loc[people["arm"] == "treatment", "customer_id"])
+        audience = client.get("/v1/campaigns/api flow/audience?format=json", headers=read)
+        assert {r["customer_id"] for r in audience.json()} == treated
+        csv = client.get(f"/v1/campaigns/{found['id']}/audience", headers=read)
+        assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+        assert len(csv.text.strip().splitlines()) == len(treated) + 1
+        xlsx = client.get("/v1/campaigns/api flow/audience?format=xlsx", headers=read)
+        assert xlsx.content[:2] == b"PK"
+        buy = np.random.default_rng(2).random(len(people)) < 0.3
+        log = _later_log(people, buy, tmp_path / "after.csv", 2)
+        with log.open("rb") as handle:
+            stored = client.post(
+                "/v1/datasets", files={"file": ("after.csv", handle)}, headers=write
+            )
+        assert stored.status_code == 201, stored.text
+        after = stored.json()["id"]
+        report = client.get(f"/v1/campaigns/api flow/report?after={after}", headers=read)
+        assert report.status_code == 200, report.text
+        overall = report.json()["groups"][0]
+        assert overall["segment"] == "overall" and overall["n_control"] == int(
+            (people["arm"] == "control").sum()
+        )
+        assert overall["measures"]["bought again"]["verdict"] != "too few to tell"
+        # errors: JSON with a detail, 4xx
+        for url, code in [
+            ("/v1/campaigns/nope", 404),
+            ("/v1/campaigns/nope/audience", 404),
+            ("/v1/campaigns/api flow/report?after=dffffffffff0", 404),
+            (f"/v1/campaigns/api flow/report?after={log}", 404),  # never a server path
+            ("/v1/campaigns/api flow/report", 422),
+            ("/v1/campaigns/api flow/audience?format=pdf", 422),
+        ]:
+            answer = client.get(url, headers=read)
+            assert answer.status_code == code, (url, answer.text)
+            assert answer.json()["detail"]
+        bad = client.post("/v1/campaigns", json=body | {"control": 2}, headers=write)
+        assert bad.status_code == 422 and bad.json()["detail"].startswith("body.control")
+        gone = client.post(
+            "/v1/campaigns", json=body | {"name": "x", "run": "rnope00000"}, headers=write
+        )
+        assert gone.status_code == 404
+        assert client.get("/v1/campaigns").status_code == 401

@@ -74,10 +74,11 @@ class CampaignReport:
 
 
 def campaign_report(
-    name: str, after: str | Path, *, settings: Settings | None = None
+    name: str, after: str | Path, *, files: bool = True, settings: Settings | None = None
 ) -> CampaignReport:
     """Compare a campaign's treatment and control groups on ``after``: a stored log's
-    dataset id or a log file (stored first, pseudonymised like the run's data)."""
+    dataset id or, when ``files``, a log file (stored first, pseudonymised like the run's
+    data); the API passes ``files=False``, so a client never names a server path."""
     import duckdb
     import pandas as pd
 
@@ -86,7 +87,7 @@ def campaign_report(
     row = campaign(catalog, name)
     info = CampaignInfo.of(row)
     run = done_run(catalog, row.run_id)
-    later = _later_log(catalog, after, run, settings)
+    later = _later_log(catalog, after, run, settings, files)
     people = pd.DataFrame(members(catalog, row.id), columns=["customer_id", "segment", "arm"])
     with duckdb.connect() as con:
         con.register("people", people)
@@ -129,10 +130,12 @@ def _readout(segment: str, frame: pd.DataFrame) -> GroupReadout:
     )
 
 
-def _later_log(catalog: Catalog, after: str | Path, run: Run, settings: Settings) -> DatasetInfo:
+def _later_log(
+    catalog: Catalog, after: str | Path, run: Run, settings: Settings, files: bool
+) -> DatasetInfo:
     """The later log as a stored dataset: a file is ingested, with the run's pseudonyms."""
     path = Path(after)
-    if path.is_file():
+    if files and path.is_file():
         found = ingest(
             path,
             kind="transactions",
@@ -143,6 +146,10 @@ def _later_log(catalog: Catalog, after: str | Path, run: Run, settings: Settings
         try:
             found = DatasetInfo.of(catalog.dataset(str(after)))
         except NotFoundError:
+            if not files:
+                raise NotFoundError(
+                    f"no dataset '{after}'; upload the log after the start first"
+                ) from None
             raise InputError(
                 f"'{after}' is neither a file nor a stored dataset",
                 hint="give the log of the time after the campaign's start, or its dataset id",
@@ -184,10 +191,15 @@ def _rfm_change(
     """Per customer, R + F + M at the end of the later log minus at the run, scored the
     run's way on the run's lines before the start and the later lines from it; None for a
     run of a customer table."""
+    import pyarrow.parquet as pq
+
     from segwise.features.rfm import customer_lines_sql, rfm_sql
     from segwise.service.campaigns import assignment_path
 
-    if run.dataset.kind != "transactions":
+    scores = str(assignment_path(run, settings))
+    if run.dataset.kind != "transactions" or not {"r_score", "f_score", "m_score"} <= set(
+        pq.read_schema(scores).names
+    ):
         return None
     before = str(settings.home / run.dataset.path)
     lines = (
@@ -204,5 +216,5 @@ def _rfm_change(
         "- (a.r_score + a.f_score + a.m_score) AS rfm_change "
         f"FROM read_parquet(?) AS a JOIN ({scored}) AS n USING (customer_id) "
         "JOIN people AS p ON p.customer_id = a.customer_id",
-        [str(assignment_path(run, settings))],
+        [scores],
     ).df()
