@@ -1,4 +1,4 @@
-"""The catalog's campaign tables and their queries: a campaign and who is in which arm.
+"""Queries on the campaign tables (``schema.CampaignRow``, ``schema.CampaignMember``).
 
 A campaign's split into treatment and control is written once, with the campaign, in one
 transaction, and never changed: a read-out months later compares the same two groups.
@@ -7,47 +7,24 @@ transaction, and never changed: a read-out months later compares the same two gr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, DateTime, Float, ForeignKey, String, Text, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
 
 from segwise.errors import InputError, NotFoundError
 from segwise.store.catalog import Catalog
-from segwise.store.schema import Base
+from segwise.store.schema import CampaignMember, CampaignRow
 
 ARMS = ("treatment", "control")
-
-
-class CampaignRow(Base):
-    """A campaign: its run, chosen segments, message, start, control share and seed."""
-
-    __tablename__ = "campaigns"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
-    grouping: Mapped[str] = mapped_column(String(20))  # segment_name | rfm_segment
-    segments: Mapped[list[str]] = mapped_column(JSON)
-    message: Mapped[str] = mapped_column(Text)
-    start: Mapped[date] = mapped_column(Date)
-    control_share: Mapped[float] = mapped_column(Float)
-    seed: Mapped[int] = mapped_column(BigInteger)
-    sizes: Mapped[dict[str, Any]] = mapped_column(JSON)  # segment -> {treatment, control}
-    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class CampaignMember(Base):
-    """One customer of a campaign, the segment they were chosen from and their arm."""
-
-    __tablename__ = "campaign_members"
-
-    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
-    customer_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    segment: Mapped[str] = mapped_column(String(200))
-    arm: Mapped[str] = mapped_column(String(10))
+__all__ = [
+    "ARMS",
+    "CampaignMember",
+    "CampaignRow",
+    "add_campaign",
+    "campaign",
+    "campaigns",
+    "members",
+]
 
 
 def add_campaign(catalog: Catalog, row: CampaignRow, members: Sequence[dict[str, str]]) -> None:
