@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -442,3 +444,67 @@ def test_api_campaign_flow(shop: str, shop_home: tuple[Path, str], tmp_path: Pat
         )
         assert gone.status_code == 404
         assert client.get("/v1/campaigns").status_code == 401
+
+
+# --- the dashboard ---------------------------------------------------------------------------
+def _page() -> Any:
+    from streamlit.testing.v1 import AppTest
+
+    from segwise.app import state
+
+    entry = Path(state.__file__).parent / "streamlit_app.py"
+    at = AppTest.from_file(str(entry), default_timeout=180).run()
+    return at.switch_page("app_pages/campaigns.py").run()
+
+
+def _click(at: Any, label: str) -> Any:
+    [button] = [b for b in at.button if b.label == label]
+    return button.click().run()
+
+
+def test_dashboard_page_on_an_empty_catalog() -> None:
+    at = _page()
+    assert not at.exception and not at.error
+    assert any("No finished run yet" in str(i.value) for i in at.info)
+
+
+def test_dashboard_create_download_and_read_out(shop: str, tmp_path: Path) -> None:
+    at = _page()
+    assert not at.exception, [e.value for e in at.exception]
+    [name] = [w for w in at.text_input if w.label == "Name"]
+    name.input("dash flow")
+    [segments] = [w for w in at.multiselect if w.label == "Segments"]
+    segments.set_value(_largest(shop, 2))
+    [slider] = [w for w in at.slider if w.label == "Control group"]
+    slider.set_value(0.5)
+    [seed] = [w for w in at.number_input if w.label.startswith("Seed")]
+    seed.set_value(21)
+    [start] = [w for w in at.date_input if w.label == "Start"]
+    start.set_value(date.fromisoformat(START))
+    at = _click(at, "Create")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("dash flow" in str(s.value) for s in at.success)
+    made = next(c for c in list_campaigns() if c.name == "dash flow")
+    assert made.seed == 21 and made.control_share == 0.5
+    at.selectbox(key="campaign").set_value("dash flow").run()
+    assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download XLSX"]
+    # the read-out of a stored log after the start
+    people = _members("dash flow")
+    treated = ((people["arm"] == "treatment") & (people["segment"] == made.segments[0])).to_numpy()
+    buy = np.random.default_rng(5).random(len(people)) < np.where(treated, 0.45, 0.25)
+    stored = service.ingest(_later_log(people, buy, tmp_path / "after.csv", 5))
+    at = at.run()  # the page lists the stored logs afresh
+    [after] = [w for w in at.selectbox if w.label == "The log after the start"]
+    after.set_value(stored.id)
+    at = _click(at, "Read out")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    shown = "\n".join(str(m.value) for m in at.markdown)
+    expected = campaign_report("dash flow", stored.id)
+    assert plain_summary(expected.overall.summary) in shown
+    assert len(at.get("plotly_chart")) == 1
+
+
+def plain_summary(text: str) -> str:
+    from segwise.app.widgets import plain
+
+    return plain(text)
