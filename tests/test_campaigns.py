@@ -20,7 +20,7 @@ import pytest
 from segwise import service
 from segwise.config import get_settings
 from segwise.errors import InputError, NotFoundError
-from segwise.segment.campaign import control_size, split_arms
+from segwise.segment.campaign import control_size, grid_ranks, split_arms
 from segwise.segment.uplift import MIN_ARM, mean_uplift, sentence, share_uplift
 from segwise.service.campaigns import (
     campaign_audience,
@@ -62,6 +62,15 @@ def test_same_seed_same_split_whatever_the_order() -> None:
 def test_control_share_out_of_range_is_refused(share: float) -> None:
     with pytest.raises(InputError, match="control share"):
         split_arms(["a"], ["A"], share, seed=0)
+
+
+def test_grid_ranks_order_the_rfm_segments() -> None:
+    from segwise.features.rfm import DEFAULT_GRID
+
+    rank = grid_ranks(DEFAULT_GRID.cells)
+    assert rank["Lost"] == 2 and rank["Hibernating"] == 3
+    assert max(rank, key=rank.__getitem__) == "Champions"
+    assert rank["Lost"] < rank["About to Sleep"] < rank["Need Attention"] < rank["Loyal"]
 
 
 # --- the statistics --------------------------------------------------------------------------
@@ -279,6 +288,9 @@ def test_read_out_finds_a_planted_effect(shop: str, tmp_path: Path) -> None:
     assert spend.measure == "spend per customer" and spend.low is not None and spend.low > 0
     rfm = by[target].measures[2]
     assert rfm.measure == "change in RFM score" and rfm.low is not None and rfm.low > 0
+    moved = by[target].measures[3]
+    assert moved.measure == "moved to a better segment" and moved.low is not None
+    assert moved.low > 0  # a purchase after the start lifts recency: a better grid cell
     assert report.window_start.isoformat() == START
     assert by[target].summary.startswith("the offer brought back")
     assert report.to_dict()["groups"][0]["segment"] == "overall"

@@ -183,7 +183,7 @@ def _render_report(found: CampaignReport) -> None:
         )
         for m in group.measures:
             typer.echo(
-                f"  {m.measure:<22} {_value(m.kind, m.treatment)} vs "
+                f"  {m.measure:<26} {_value(m.kind, m.treatment)} vs "
                 f"{_value(m.kind, m.control)}   {_uplift(m)}"
             )
         typer.echo(f"  {group.summary}")

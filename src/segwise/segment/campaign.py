@@ -9,7 +9,7 @@ compare treatment with control segment by segment as well as overall.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -69,3 +69,13 @@ def grid_advice(name: str) -> str:
         if rule.segment == name:
             return rule.recommendation
     return GENERIC
+
+
+def grid_ranks(cells: Mapping[tuple[int, int], str]) -> dict[str, float]:
+    """How good each segment of an RFM grid is: the mean R + FM of its cells (Lost 2,
+    Hibernating 3, ..., Champions about 9.7); a customer whose segment's rank rises moved to a
+    better segment."""
+    sums: dict[str, list[int]] = {}
+    for (r, fm), name in cells.items():
+        sums.setdefault(name, []).append(r + fm)
+    return {name: sum(v) / len(v) for name, v in sums.items()}

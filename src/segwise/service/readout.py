@@ -2,7 +2,8 @@
 
 Per segment and overall: the share who bought again, spend per customer and, for a log's
 run, the mean change in RFM score (R + F + M, scored again on the history up to the end of
-the later log), each with its uplift and 95% interval; lines before the start are ignored.
+the later log) and the share who moved to a better RFM segment (``grid_ranks``), each with
+its uplift and 95% interval; lines before the start are ignored.
 """
 
 from __future__ import annotations
@@ -121,6 +122,14 @@ def _readout(segment: str, frame: pd.DataFrame) -> GroupReadout:
         measures.append(
             mean_uplift("change in RFM score", treated["rfm_change"], control["rfm_change"])
         )
+    if "moved_up" in frame.columns:
+        measures.append(
+            share_uplift(
+                "moved to a better segment",
+                treated["moved_up"].fillna(False).astype(bool),
+                control["moved_up"].fillna(False).astype(bool),
+            )
+        )
     return GroupReadout(
         segment=segment,
         n_treatment=len(treated),
@@ -193,13 +202,13 @@ def _rfm_change(
     run of a customer table."""
     import pyarrow.parquet as pq
 
-    from segwise.features.rfm import customer_lines_sql, rfm_sql
+    from segwise.features.rfm import DEFAULT_GRID, SegmentGrid, customer_lines_sql, rfm_sql
+    from segwise.segment.campaign import grid_ranks
     from segwise.service.campaigns import assignment_path
 
     scores = str(assignment_path(run, settings))
-    if run.dataset.kind != "transactions" or not {"r_score", "f_score", "m_score"} <= set(
-        pq.read_schema(scores).names
-    ):
+    names = set(pq.read_schema(scores).names)
+    if run.dataset.kind != "transactions" or not {"r_score", "f_score", "m_score"} <= names:
         return None
     before = str(settings.home / run.dataset.path)
     lines = (
@@ -209,12 +218,23 @@ def _rfm_change(
         "FROM read_parquet(?) WHERE day >= ?"
     )
     con.execute(f"CREATE TEMP TABLE combined AS {lines}", [before, start, later, start])
-    bins = int(run.params.get("bins", 5))
-    scored = rfm_sql(customer_lines_sql("combined"), as_of=end + timedelta(days=1), bins=bins)
-    return con.execute(
-        f"SELECT a.customer_id, (n.r_score + n.f_score + n.m_score) "
-        "- (a.r_score + a.f_score + a.m_score) AS rfm_change "
+    params = run.params
+    grid = DEFAULT_GRID
+    if params.get("grid"):  # the run's own grid, as runs record it
+        grid = SegmentGrid({(int(r), int(fm)): str(n) for r, fm, n in params["grid"]})
+    bins = int(params.get("bins", 5))
+    as_of = end + timedelta(days=1)
+    scored = rfm_sql(customer_lines_sql("combined"), as_of=as_of, bins=bins, grid=grid)
+    before_segment = "a.rfm_segment" if "rfm_segment" in names else "CAST(NULL AS VARCHAR)"
+    found = con.execute(
+        "SELECT a.customer_id, (n.r_score + n.f_score + n.m_score) "
+        "- (a.r_score + a.f_score + a.m_score) AS rfm_change, "
+        f"{before_segment} AS segment_before, n.segment AS segment_after "
         f"FROM read_parquet(?) AS a JOIN ({scored}) AS n USING (customer_id) "
         "JOIN people AS p ON p.customer_id = a.customer_id",
         [scores],
     ).df()
+    if "rfm_segment" in names:
+        rank = grid_ranks(grid.cells)
+        found["moved_up"] = found["segment_after"].map(rank) > found["segment_before"].map(rank)
+    return found.drop(columns=["segment_before", "segment_after"])
