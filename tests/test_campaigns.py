@@ -31,6 +31,7 @@ from segwise.service.campaigns import (
 from segwise.service.readout import campaign_report
 
 START = "2011-12-10"  # the day after the demo log's last line
+DATA = Path(__file__).parent / "data" / "retail_expected.csv"  # a customer table, no contacts
 
 
 # --- the split -------------------------------------------------------------------------------
@@ -371,6 +372,7 @@ def test_cli_create_audience_list_report(shop: str, cli, tmp_path: Path) -> None
         (["--segments", "Lost", "--name", "x", "--start", "soon"], "not a date"),
         (["--segments", "Lost", "--name", "x", "--out", "a.pdf"], "unknown file type"),
         (["--segments", "Lost", "--name", "x", "--contacts", "no.csv"], "file not found"),
+        (["--segments", "Lost", "--name", "x", "--contacts", DATA], "no phone or e-mail column"),
     ],
 )
 def test_cli_bad_input_is_one_line_and_exit_2(
@@ -520,3 +522,39 @@ def plain_summary(text: str) -> str:
     from segwise.app.widgets import plain
 
     return plain(text)
+
+
+def test_pseudonymised_ids_stay_so_unless_the_contacts_file_maps_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from segwise.demo import generate_log, write_log
+    from segwise.store.lake import pseudonym
+
+    key = "campaign-test-key-0123456789"
+    monkeypatch.setenv("SEGWISE_PSEUDONYMISE_KEY", key)
+    get_settings.cache_clear()
+    shop = generate_log(400, seed=5)
+    log = write_log(shop.lines, tmp_path / "log.csv")
+    run, _ = service.run_segment(log, service.SegmentOptions(k=3, seed=0), pseudonymise=True)
+    create_campaign(run.id, _largest(run.id), name="private", control=0.2, seed=1, start=START)
+    frame = campaign_audience("private")
+    real = {pseudonym(key.encode(), c): c for c in shop.customers["customer_id"].to_pylist()}
+    assert set(frame["customer_id"]) <= set(real)  # pseudonyms, never the real ids
+    known = sorted(real[c] for c in frame["customer_id"])[::2]  # the shop knows half of them
+    pd.DataFrame({"customer_id": known, "email": [f"{c}@example.org" for c in known]}).to_csv(
+        tmp_path / "contacts.csv", index=False
+    )
+    joined = campaign_audience("private", contacts=tmp_path / "contacts.csv")
+    mapped = joined[joined["email"].notna()]
+    assert sorted(mapped["customer_id"]) == known
+    assert (mapped["email"] == mapped["customer_id"] + "@example.org").all()
+    rest = joined[joined["email"].isna()]
+    assert len(rest) == len(frame) - len(known) and set(rest["customer_id"]) <= set(real)
+    # the read-out of a later file: stored pseudonymised too, so the ids meet
+    people = _members("private")
+    buy = np.random.default_rng(0).random(len(people)) < 0.5
+    plain_people = people.assign(customer_id=people["customer_id"].map(real))
+    report = campaign_report("private", _later_log(plain_people, buy, tmp_path / "after.csv", 0))
+    assert report.overall.measures[0].treatment == pytest.approx(
+        buy[(people["arm"] == "treatment").to_numpy()].mean()
+    )

@@ -55,12 +55,11 @@ def create(
     Example: segwise campaign create latest --segments "At Risk,Lost" --name "Dec win-back"
     """
     from segwise import service
-    from segwise.errors import InputError
 
-    if out is not None:
+    if out is not None:  # bad files are refused before the campaign is stored
         service.check_output_path(out)
-    if contacts is not None and not contacts.is_file():
-        raise InputError("file not found", file=contacts, hint="check the --contacts path")
+    if contacts is not None:
+        service.read_contacts(contacts)
     found = service.create_campaign(
         run,
         segments.split(","),

@@ -54,6 +54,9 @@ if TYPE_CHECKING:
     from segwise.service.campaigns import (
         list_campaigns as list_campaigns,
     )
+    from segwise.service.campaigns import (
+        read_contacts as read_contacts,
+    )
     from segwise.service.compare import (
         compare_runs as compare_runs,
     )
@@ -214,6 +217,7 @@ _HOME = {
     "AudienceExport": "segwise.service.campaigns",
     "create_campaign": "segwise.service.campaigns",
     "list_campaigns": "segwise.service.campaigns",
+    "read_contacts": "segwise.service.campaigns",
     "get_campaign": "segwise.service.campaigns",
     "campaign_audience": "segwise.service.campaigns",
     "export_audience": "segwise.service.campaigns",

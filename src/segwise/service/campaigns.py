@@ -249,9 +249,12 @@ def _advice(run: Run, grouping: str) -> dict[str, str]:
     return {name: grid_advice(name) for name in RFM_GRID}
 
 
-def _join_contacts(
-    frame: pd.DataFrame, path: Path, pseudonymised: bool, settings: Settings
-) -> pd.DataFrame:
+def read_contacts(path: str | Path) -> pd.DataFrame:
+    """The phone/e-mail columns of a customer table, indexed by its customer id; checked
+    before a campaign is created, so a bad file is refused before anything is stored."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", file=path, hint="check the contacts file's path")
     table, ident, _ = read_customers(path)
     if ident is None:
         raise InputError(
@@ -266,7 +269,13 @@ def _join_contacts(
             file=path,
             hint="name the columns e.g. email and phone",
         )
-    table = table[columns].astype("string")
+    return table[columns].astype("string")
+
+
+def _join_contacts(
+    frame: pd.DataFrame, path: Path, pseudonymised: bool, settings: Settings
+) -> pd.DataFrame:
+    table = read_contacts(path)
     table.index = table.index.astype(str)
     real = table.index.to_series(index=table.index)
     if pseudonymised:

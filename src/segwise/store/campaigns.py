@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from segwise.errors import InputError, NotFoundError
@@ -16,6 +16,7 @@ from segwise.store.catalog import Catalog
 from segwise.store.schema import CampaignMember, CampaignRow
 
 ARMS = ("treatment", "control")
+BATCH = 50_000  # members inserted per statement batch
 __all__ = [
     "ARMS",
     "CampaignMember",
@@ -29,17 +30,15 @@ __all__ = [
 
 def add_campaign(catalog: Catalog, row: CampaignRow, members: Sequence[dict[str, str]]) -> None:
     """Store a campaign and its members in one transaction (a taken name is refused)."""
-    from sqlalchemy import insert
-
+    statement = insert(CampaignMember)
     try:
         with catalog.session() as s:
             s.add(row)
             s.flush()
-            if members:
-                s.execute(
-                    insert(CampaignMember),
-                    [{"campaign_id": row.id, **m} for m in members],
-                )
+            connection = s.connection()  # Core executemany: no ORM object per member
+            for first in range(0, len(members), BATCH):
+                batch = members[first : first + BATCH]
+                connection.execute(statement, [{"campaign_id": row.id, **m} for m in batch])
     except IntegrityError:
         raise InputError(
             f"a campaign named '{row.name}' exists already",
