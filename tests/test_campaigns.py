@@ -119,6 +119,7 @@ def test_small_groups_are_too_few_to_tell() -> None:
         "bought again", np.r_[np.ones(2, bool), np.zeros(98, bool)], np.zeros(100, bool)
     )
     assert rare.verdict == "too few to tell"  # 2 buyers in all: not enough events
+    assert "fewer than 5 customers to count" in sentence(rare)
     assert mean_uplift("spend", np.ones(10), np.ones(100)).verdict == "too few to tell"
 
 
@@ -185,6 +186,11 @@ def test_campaign_by_rfm_grid_names_and_bad_choices(shop: str) -> None:
     )
     with pytest.raises(InputError, match="exists already"):
         create_campaign(shop, ["At Risk"], name="grid")
+    from segwise.segment.naming import RFM_GRID
+
+    empty = next(name for name in RFM_GRID if name not in set(table["rfm_segment"]))
+    with pytest.raises(InputError, match=f"no customer in {empty}"):
+        create_campaign(shop, [empty.upper()], name="empty")
     with pytest.raises(InputError, match="no segment named 'Nobody'"):
         create_campaign(shop, ["Nobody"], name="nobody")
     with pytest.raises(InputError, match="not a date"):

@@ -106,10 +106,12 @@ def sentence(uplift: Uplift, who: str = "customers") -> str:
     """The uplift in plain words, e.g. 'the offer brought back 4.1 more customers per 100
     (95% CI 1.2 to 7.0)'."""
     if uplift.uplift is None or uplift.low is None or uplift.high is None:
-        return (
-            f"{uplift.measure}: too few to tell ({uplift.n_treatment} treated, "
-            f"{uplift.n_control} in control; at least {MIN_ARM} each are needed)"
-        )
+        if min(uplift.n_treatment, uplift.n_control) < MIN_ARM:
+            why = f"{uplift.n_treatment} treated, {uplift.n_control} in control; "
+            why += f"at least {MIN_ARM} each are needed"
+        else:
+            why = f"fewer than {MIN_EVENTS} {who} to count in both groups together"
+        return f"{uplift.measure}: too few to tell ({why})"
     scale, unit = (100.0, f" {who} per 100") if uplift.kind == "share" else (1.0, "")
     value, low, high = (x * scale for x in (uplift.uplift, uplift.low, uplift.high))
     digits = 1 if uplift.kind == "share" else 2

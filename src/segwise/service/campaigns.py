@@ -125,6 +125,11 @@ def create_campaign(
     table = pd.read_parquet(assignment_path(run, settings))
     grouping, chosen = _choose(table, segments, run)
     picked = table[table[grouping].isin(chosen)]
+    if picked.empty:
+        raise InputError(
+            f"run {run.id} has no customer in {', '.join(chosen)}",
+            hint="choose segments that hold customers",
+        )
     ids = picked["customer_id"].astype(str).tolist()
     segs = picked[grouping].astype(str).tolist()
     in_control = split_arms(ids, segs, share, seed)
