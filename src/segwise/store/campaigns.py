@@ -47,7 +47,8 @@ def add_campaign(catalog: Catalog, row: CampaignRow, members: Sequence[dict[str,
 
 
 def campaign(catalog: Catalog, name: str) -> CampaignRow:
-    """The campaign with this name (or id)."""
+    """The campaign with this name (spaces as they are stored: single) or id."""
+    name = " ".join(name.split())
     with catalog.session() as s:
         query = select(CampaignRow).where((CampaignRow.name == name) | (CampaignRow.id == name))
         found = s.scalars(query).first()
