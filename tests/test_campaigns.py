@@ -564,3 +564,36 @@ def test_pseudonymised_ids_stay_so_unless_the_contacts_file_maps_them(
     assert report.overall.measures[0].treatment == pytest.approx(
         buy[(people["arm"] == "treatment").to_numpy()].mean()
     )
+
+
+def test_customer_table_run_names_with_commas_numbers_and_read_out(tmp_path: Path, cli) -> None:
+    """A customer table's segment names hold commas ("Mostly recommend B, high visits ..."):
+    the comma-separated text is read against them; numbers name segments too. Its read-out
+    has no RFM measures (a table has no purchase history)."""
+    from segwise.demo import generate_customers
+
+    table = generate_customers(400, seed=2)
+    table.to_csv(tmp_path / "customers.csv", index=False)
+    run, seg = service.run_segment(tmp_path / "customers.csv", service.SegmentOptions(k=3))
+    assert all("," in name for name in seg.names)
+    text = f"{seg.names[2].upper()},{seg.names[0]}"
+    made = cli(
+        "campaign", "create", run.id, "--segments", text, "--name", "table", "--control", "0.3",
+        "--start", "2026-01-01", "--json",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    assert json.loads(made.stdout)["segments"] == [seg.names[2], seg.names[0]]
+    by_number = create_campaign(run.id, "1, 2", name="numbers", start="2026-01-01")
+    assert by_number.segments == [seg.names[1], seg.names[2]]
+    buyers = table["customer_id"].sample(150, random_state=1)
+    later = pd.DataFrame(
+        {"member": buyers, "when": "2026-01-15", "amount": 12.5, "receipt": range(150)}
+    )
+    later.to_csv(tmp_path / "later.csv", index=False)
+    report = campaign_report("table", tmp_path / "later.csv")
+    assert [m.measure for m in report.overall.measures] == ["bought again", "spend per customer"]
+    people = _members("table")
+    bought = people["customer_id"].isin(set(buyers))
+    treated = (people["arm"] == "treatment").to_numpy()
+    assert report.overall.measures[0].treatment == pytest.approx(bought[treated].mean())
+    assert report.overall.measures[1].control == pytest.approx(12.5 * bought[~treated].mean())

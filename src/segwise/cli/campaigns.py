@@ -34,7 +34,7 @@ ContactsFlag = Annotated[
 def create(
     run: Annotated[str, typer.Argument(help="A finished run: id, prefix or latest.")],
     segments: Annotated[
-        str, typer.Option(help='Comma-separated segment names, e.g. "At Risk,Lost".')
+        str, typer.Option(help='Comma-separated segment names or numbers, e.g. "At Risk,Lost".')
     ],
     name: Annotated[str, typer.Option(help="The campaign's name (unique).")],
     control: Annotated[float, typer.Option(help="Share of each segment kept as control.")] = 0.1,
@@ -62,7 +62,7 @@ def create(
         service.read_contacts(contacts)
     found = service.create_campaign(
         run,
-        segments.split(","),
+        segments,
         name=name,
         control=control,
         start=start,

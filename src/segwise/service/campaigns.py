@@ -96,7 +96,7 @@ class CampaignInfo:
 
 def create_campaign(
     run_id: str,
-    segments: list[str],
+    segments: list[str] | str,
     *,
     name: str,
     control: float = 0.1,
@@ -105,9 +105,9 @@ def create_campaign(
     seed: int | None = None,
     settings: Settings | None = None,
 ) -> CampaignInfo:
-    """Choose the customers of ``segments`` of a finished run (by the run's segment names,
-    or for a log's run by the RFM grid names), split them into treatment and control, and
-    store the campaign with its split."""
+    """Choose the customers of ``segments`` of a finished run (by the run's segment names or
+    numbers, or for a log's run by the RFM grid names; a list, or one comma-separated text),
+    split them into treatment and control, and store the campaign with its split."""
     import pandas as pd
 
     settings = settings or get_settings()
@@ -225,27 +225,49 @@ def export_audience(
     return AudienceExport(path, len(frame), reached)
 
 
-def _choose(table: pd.DataFrame, wanted: list[str], run: Run) -> tuple[str, list[str]]:
+def _choose(table: pd.DataFrame, wanted: list[str] | str, run: Run) -> tuple[str, list[str]]:
     """Which column the names are of (the run's segments, else a log's RFM grid), and the
-    names as the run spells them."""
-    wanted = [w.strip() for w in wanted if w and w.strip()]
-    if not wanted:
-        raise InputError("no segments given", hint='name them, e.g. --segments "At Risk,Lost"')
+    names as the run spells them. Segments may be given by number too (``0,2``), and as one
+    comma-separated text, read against the names (a name may hold commas itself)."""
+    by_number = {str(s.segment): s.name for s in run.segments}
     columns = ["segment_name"] + (["rfm_segment"] if "rfm_segment" in table.columns else [])
     for column in columns:
         present = [str(n) for n in table[column].dropna().unique()]
         if column == "rfm_segment":  # every grid name is known, with or without customers
             present += list(RFM_GRID)
         known = {n.casefold(): n for n in present}
-        if all(w.casefold() in known for w in wanted):
-            return column, list(dict.fromkeys(known[w.casefold()] for w in wanted))
+        items = _split_names(wanted, known, by_number if column == "segment_name" else {})
+        if not items:
+            raise InputError("no segments given", hint='name them, e.g. "At Risk,Lost"')
+        if all(w.casefold() in known for w in items):
+            return column, list(dict.fromkeys(known[w.casefold()] for w in items))
     names = [s.name for s in run.segments]
-    missing = [w for w in wanted if w.casefold() not in {n.casefold() for n in names}]
+    items = _split_names(wanted, {n.casefold(): n for n in names}, by_number)
+    missing = [w for w in items if w.casefold() not in {n.casefold() for n in names}]
     raise InputError(
         f"run {run.id} has no segment named {', '.join(repr(m) for m in missing)}",
-        hint=f"choose from {', '.join(names)}"
+        hint=f"choose from {'; '.join(names)}"
         + (" (or the RFM segments of its log)" if len(columns) > 1 else ""),
     )
+
+
+def _split_names(
+    wanted: list[str] | str, known: dict[str, str], numbers: dict[str, str]
+) -> list[str]:
+    """The segment names in ``wanted``: a list as given, or a comma-separated text split so
+    that the longest known names are kept whole; numbers stand for the run's segments."""
+    if isinstance(wanted, str):
+        parts, found, i = wanted.split(","), [], 0
+        while i < len(parts):
+            for j in range(len(parts), i, -1):
+                candidate = ",".join(parts[i:j]).strip()
+                if candidate.casefold() in known or j == i + 1:
+                    found.append(candidate)
+                    i = j
+                    break
+        wanted = found
+    items = [w.strip() for w in wanted if w and w.strip()]
+    return [numbers.get(w, w) for w in items]
 
 
 def _advice(run: Run, grouping: str) -> dict[str, str]:
