@@ -365,9 +365,14 @@ def test_cli_create_audience_list_report(shop: str, cli, tmp_path: Path) -> None
     assert overall["measures"]["bought again"]["treatment"] == pytest.approx(
         buy[(people["arm"] == "treatment").to_numpy()].mean(), abs=1e-6
     )
-    text = cli("campaign", "report", "cli flow", "--after", body["after"])  # by dataset id
-    assert text.exit_code == 0 and "bought again" in text.stdout
-    assert "the offer brought back" in text.stdout
+    page = tmp_path / "read-out.html"
+    text = cli("campaign", "report", "cli flow", "--after", body["after"], "--html", page)
+    assert text.exit_code == 0 and "bought again" in text.stdout  # by dataset id
+    assert "the offer brought back" in text.stdout and f"Wrote read-out: {page}" in text.stdout
+    html = page.read_text()
+    assert "Uplift in bought again" in html and html.count('data-chart="chart-') == 4
+    assert "=10% off" in html and overall["summary"] in html
+    assert "<script src" not in html and "https://" not in html.split("<script>")[0]
 
 
 @pytest.mark.parametrize(
@@ -597,3 +602,19 @@ def test_customer_table_run_names_with_commas_numbers_and_read_out(tmp_path: Pat
     treated = (people["arm"] == "treatment").to_numpy()
     assert report.overall.measures[0].treatment == pytest.approx(bought[treated].mean())
     assert report.overall.measures[1].control == pytest.approx(12.5 * bought[~treated].mean())
+
+
+def test_html_read_out_escapes_user_text(shop: str, tmp_path: Path) -> None:
+    from segwise.report.campaign import render_campaign_report
+
+    name = "<b>Dec</b> & win-back"
+    create_campaign(
+        shop, _largest(shop), name=name, control=0.5, seed=2, start=START, message="<script>x"
+    )
+    people = _members(name)
+    buy = np.random.default_rng(8).random(len(people)) < 0.3
+    page = render_campaign_report(
+        campaign_report(name, _later_log(people, buy, tmp_path / "a.csv", 8))
+    )
+    assert "&lt;b&gt;Dec&lt;/b&gt; &amp; win-back" in page and "<b>Dec" not in page
+    assert "&lt;script&gt;x" in page and page.count("<script>") == 2  # plotly.js, drawing

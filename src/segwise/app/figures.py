@@ -237,40 +237,7 @@ def importance_chart(importance: Mapping[str, float]) -> go.Figure:
 
 
 def uplift_chart(groups: Sequence[Mapping[str, Any]], measure: str = "bought again") -> go.Figure:
-    """Uplift of one measure per group (``overall`` first), as a point with its 95% interval
-    and a line at 0; shares in customers per 100. Groups too small to tell are left out."""
-    shown = [g for g in groups if g["measures"][measure]["uplift"] is not None]
-    share = bool(shown) and shown[0]["measures"][measure]["kind"] == "share"
-    scale = 100.0 if share else 1.0
-    values = [g["measures"][measure] for g in shown]
-    mid = [scale * v["uplift"] for v in values]
-    low = [scale * v["ci_low"] for v in values]
-    high = [scale * v["ci_high"] for v in values]
-    tint = [
-        color(4) if lo > 0 else color(2) if hi < 0 else "#9aa5b1"
-        for lo, hi in zip(low, high, strict=True)
-    ]
-    fig = go.Figure(
-        go.Scatter(
-            x=mid,
-            y=[label(g["segment"], 22) for g in shown],
-            mode="markers",
-            marker={"size": 12, "color": tint},
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": [h - m for h, m in zip(high, mid, strict=True)],
-                "arrayminus": [m - lo for m, lo in zip(mid, low, strict=True)],
-                "thickness": 2,
-            },
-            hovertemplate="%{y}: %{x:.2f}<extra></extra>",
-        )
-    )
-    fig.add_vline(x=0, line={"color": "#52606d", "dash": "dot"})
-    unit = " (customers per 100)" if share else ""
-    fig.update_layout(
-        _layout(max(180, 56 * len(shown) + 90), showlegend=False),
-        xaxis=_axis(title_text=f"uplift in {measure}{unit}, with its 95% interval"),
-        yaxis=_axis(type="category", autorange="reversed"),
-    )
-    return fig
+    """A campaign read-out's uplift per group with its 95% interval (the HTML read-out's)."""
+    from segwise.report.campaign import uplift_chart as uplift_json
+
+    return from_json(uplift_json(groups, measure))

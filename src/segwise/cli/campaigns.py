@@ -141,6 +141,9 @@ def report(
     after: Annotated[
         str, typer.Option(help="The log after the start: a file or a stored dataset id.")
     ],
+    html: Annotated[
+        Path | None, typer.Option(help="Also write the read-out as a self-contained HTML file.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the read-out as JSON.")] = False,
 ) -> None:
     """Did it work? Treatment against control on the log after the campaign's start.
@@ -148,11 +151,22 @@ def report(
     Per segment and overall: who bought again, spend per customer, change in RFM score, each
     with its uplift and 95% interval; lines before the start are ignored.
 
-    Example: segwise campaign report "Dec win-back" --after january.csv
+    Example: segwise campaign report "Dec win-back" --after january.csv --html dec.html
     """
     from segwise import service
+    from segwise.errors import InputError
 
+    if html is not None and (
+        html.suffix.lower() not in (".html", ".htm") or not html.parent.is_dir()
+    ):
+        raise InputError(f"cannot write '{html}'", hint="give a .html file in an existing folder")
     found = service.campaign_report(name, after)
+    if html is not None:
+        from segwise.report.campaign import write_campaign_report
+
+        write_campaign_report(found, html)
+        if not as_json:
+            typer.echo(f"Wrote read-out: {html}")
     if as_json:
         typer.echo(json.dumps(found.to_dict(), indent=2))
         return
