@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from segwise import service
 from segwise.config import get_settings
@@ -46,6 +48,23 @@ def test_control_share_per_segment_is_within_one_customer(share: float) -> None:
         taken = int(control[np.asarray(segs) == name].sum())
         assert abs(taken - share * n) <= 1, (name, taken, share * n)
         assert taken == control_size(n, share)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sizes=st.lists(st.integers(min_value=0, max_value=400), min_size=1, max_size=6),
+    share=st.floats(min_value=0.01, max_value=0.9),
+    seed=st.integers(min_value=0, max_value=2**32),
+)
+def test_every_segment_gets_its_share_within_one_customer(
+    sizes: list[int], share: float, seed: int
+) -> None:
+    segs = [f"s{k}" for k, n in enumerate(sizes) for _ in range(n)]
+    ids = [str(i) for i in range(len(segs))]
+    control = split_arms(ids, segs, share, seed)
+    for k, n in enumerate(sizes):
+        taken = int(control[np.asarray(segs, dtype=object) == f"s{k}"].sum())
+        assert abs(taken - share * n) <= 0.5 + 1e-9 and taken == control_size(n, share)
 
 
 def test_same_seed_same_split_whatever_the_order() -> None:
