@@ -29,7 +29,7 @@ from segwise.api.deps import KeyRing
 from segwise.api.limits import BodyLimit
 from segwise.api.monitoring import Metrics, MetricsMiddleware
 from segwise.api.reader import UploadReader
-from segwise.api.routes import customers, datasets, health, metrics, runs, value
+from segwise.api.routes import campaigns, customers, datasets, health, metrics, runs, value
 from segwise.api.worker import RunWorker, WorkerMode
 from segwise.config import Settings, get_settings
 from segwise.errors import ConfigError, InputError, NotDoneError, NotFoundError, SegwiseError
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None, *, worker_mode: WorkerMode = "p
             {"name": "datasets", "description": "Upload and list datasets."},
             {"name": "runs", "description": "Segmentation runs, in the background."},
             {"name": "customers", "description": "Look up and predict customers."},
+            {"name": "campaigns", "description": "Campaigns with a control group, read-outs."},
             {"name": "operations", "description": "Health and metrics."},
         ],
     )
@@ -87,7 +88,7 @@ def create_app(settings: Settings | None = None, *, worker_mode: WorkerMode = "p
         finished=app.state.metrics.run_finished,
     )
     app.state.reader = UploadReader(settings, isolated=worker_mode == "process")
-    for module in (datasets, runs, customers, value, health, metrics):
+    for module in (datasets, runs, customers, value, campaigns, health, metrics):
         app.include_router(module.router)
     app.add_exception_handler(SegwiseError, _segwise_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -1,5 +1,6 @@
 """Plotly figures of the dashboard: the HTML report's charts, plus the few only it shows
-(customer timeline and standing, run migration and drift, target evaluation).
+(customer timeline and standing, run migration and drift, target evaluation, campaign
+uplift).
 
 The report's builders (``segwise.report.charts``) return JSON; ``report_figures`` turns them
 into figures once per run. Every label from user data goes through ``charts.label``.
@@ -233,3 +234,10 @@ def importance_chart(importance: Mapping[str, float]) -> go.Figure:
         yaxis=_axis(type="category", autorange="reversed"),
     )
     return fig
+
+
+def uplift_chart(groups: Sequence[Mapping[str, Any]], measure: str = "bought again") -> go.Figure:
+    """A campaign read-out's uplift per group with its 95% interval (the HTML read-out's)."""
+    from segwise.report.campaign import uplift_chart as uplift_json
+
+    return from_json(uplift_json(groups, measure))

@@ -26,6 +26,7 @@ PAGES = [
     st.Page("app_pages/predict.py", title="Predict", icon=":material/online_prediction:"),
     st.Page("app_pages/target.py", title="Target", icon=":material/target:"),
     st.Page("app_pages/history.py", title="History", icon=":material/history:"),
+    st.Page("app_pages/campaigns.py", title="Campaigns", icon=":material/campaign:"),
 ]
 
 st.navigation(PAGES, position="top").run()

@@ -1,6 +1,17 @@
 """The ``segwise`` command: parse flags, call one service function, render the result."""
 
-from segwise.cli import catalog, dashboard, logs, models, segments, serve, value
+from segwise.cli import campaigns, catalog, dashboard, logs, models, segments, serve, value
 from segwise.cli.main import app, main
 
-__all__ = ["app", "catalog", "dashboard", "logs", "main", "models", "segments", "serve", "value"]
+__all__ = [
+    "app",
+    "campaigns",
+    "catalog",
+    "dashboard",
+    "logs",
+    "main",
+    "models",
+    "segments",
+    "serve",
+    "value",
+]

@@ -30,6 +30,33 @@ if TYPE_CHECKING:
     from segwise.segment.pipeline import (
         Segmentation as Segmentation,
     )
+    from segwise.segment.uplift import (
+        Uplift as Uplift,
+    )
+    from segwise.service.campaigns import (
+        AudienceExport as AudienceExport,
+    )
+    from segwise.service.campaigns import (
+        CampaignInfo as CampaignInfo,
+    )
+    from segwise.service.campaigns import (
+        campaign_audience as campaign_audience,
+    )
+    from segwise.service.campaigns import (
+        create_campaign as create_campaign,
+    )
+    from segwise.service.campaigns import (
+        export_audience as export_audience,
+    )
+    from segwise.service.campaigns import (
+        get_campaign as get_campaign,
+    )
+    from segwise.service.campaigns import (
+        list_campaigns as list_campaigns,
+    )
+    from segwise.service.campaigns import (
+        read_contacts as read_contacts,
+    )
     from segwise.service.compare import (
         compare_runs as compare_runs,
     )
@@ -86,6 +113,12 @@ if TYPE_CHECKING:
     )
     from segwise.service.profiles import (
         overall_profile as overall_profile,
+    )
+    from segwise.service.readout import (
+        CampaignReport as CampaignReport,
+    )
+    from segwise.service.readout import (
+        campaign_report as campaign_report,
     )
     from segwise.service.results import (
         copy_run_model as copy_run_model,
@@ -215,6 +248,18 @@ _HOME = {
     "ValueOptions": "segwise.service.value",
     "compute_value": "segwise.service.value",
     "value_options": "segwise.service.value",
+    # campaigns
+    "CampaignInfo": "segwise.service.campaigns",
+    "AudienceExport": "segwise.service.campaigns",
+    "create_campaign": "segwise.service.campaigns",
+    "list_campaigns": "segwise.service.campaigns",
+    "read_contacts": "segwise.service.campaigns",
+    "get_campaign": "segwise.service.campaigns",
+    "campaign_audience": "segwise.service.campaigns",
+    "export_audience": "segwise.service.campaigns",
+    "CampaignReport": "segwise.service.readout",
+    "campaign_report": "segwise.service.readout",
+    "Uplift": "segwise.segment.uplift",
 }
 __all__ = sorted(_HOME)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Date, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 RUN_STATES = ("queued", "running", "done", "failed")
@@ -96,3 +96,35 @@ class ModelRow(Base):
     path: Mapped[str] = mapped_column(Text)
     manifest: Mapped[dict[str, Any]] = mapped_column(JSON)
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- campaigns (migration 0003_campaigns; queries in store/campaigns.py) ---------------------
+
+
+class CampaignRow(Base):
+    """A campaign: its run, chosen segments, message, start, control share and seed."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    grouping: Mapped[str] = mapped_column(String(20))  # segment_name | rfm_segment
+    segments: Mapped[list[str]] = mapped_column(JSON)
+    message: Mapped[str] = mapped_column(Text)
+    start: Mapped[date] = mapped_column(Date)
+    control_share: Mapped[float] = mapped_column(Float)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    sizes: Mapped[dict[str, Any]] = mapped_column(JSON)  # segment -> {treatment, control}
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CampaignMember(Base):
+    """One customer of a campaign, the segment they were chosen from and their arm."""
+
+    __tablename__ = "campaign_members"
+
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    segment: Mapped[str] = mapped_column(String(200))
+    arm: Mapped[str] = mapped_column(String(10))
