@@ -8,6 +8,7 @@ a classifier. ``Predictor`` loads a file once and answers single customers from 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,8 +85,24 @@ def train_target_model(
             file=source.path,
             hint=f"columns are: {', '.join(frame.columns)}",
         )
+    frame[target] = _as_written(frame[target], source.sample.get(target, ()))
     pipeline, report = train_target(frame, target, features=features, seed=seed)
     return pipeline, report, frame
+
+
+def _as_written(column: pd.Series, texts: Sequence[object]) -> pd.Series:
+    """A yes/no column the reader turned into booleans, back in the file's own words (a
+    target's classes are reported and predicted as the user wrote them: yes/no, Y/N)."""
+    from segwise.features.ordinal import match_binary
+
+    if not pd.api.types.is_bool_dtype(column.dtype):
+        return column
+    spelled = list(dict.fromkeys(str(t).strip() for t in texts if t is not None and str(t).strip()))
+    found = match_binary(spelled) if 1 <= len(spelled) <= 2 else None
+    if found is None or len(found.levels) != 2:
+        return column
+    words = dict(zip((False, True), found.levels, strict=True))
+    return column.astype(object).map(words).where(column.notna())
 
 
 def save_target_model(
