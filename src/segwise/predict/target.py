@@ -274,10 +274,10 @@ def _class_order(y: npt.NDArray[Any]) -> tuple[tuple[Any, ...], bool]:
                 rank = {label: code or 0 for label, code in zip(labels, codes, strict=True)}
                 return tuple(sorted(labels, key=rank.__getitem__)), ordered
     try:
-        ordered = sorted(labels)
+        in_order = sorted(labels)
     except TypeError:  # mixed types
         return tuple(sorted(labels, key=str)), False
-    return tuple(ordered), _small_counts(ordered)
+    return tuple(in_order), _small_counts(in_order)
 
 
 def _small_counts(labels: list[Any]) -> bool:
