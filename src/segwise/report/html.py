@@ -22,6 +22,7 @@ from segwise.io.atomic import atomic_path
 from segwise.io.validate import REASONS
 from segwise.report import charts
 from segwise.report.charts import format_number
+from segwise.segment.outcomes import OutcomeRate
 from segwise.segment.pipeline import Segmentation
 from segwise.segment.profile import SegmentProfile, profile_segments
 
@@ -93,6 +94,7 @@ class SegmentCard:
     more_rows: list[FeatureRow]
     rfm_mix: list[tuple[str, float]]
     recommendation: str
+    outcomes: list[tuple[str, str, str]] = field(default_factory=list)  # (what, here, all)
 
 
 @dataclass(frozen=True)
@@ -213,8 +215,9 @@ def _words(z: float) -> tuple[str, str]:
 
 def _cards(seg: Segmentation, overall: SegmentProfile) -> list[SegmentCard]:
     cards = []
-    for i, (p, name, advice) in enumerate(
-        zip(seg.profiles, seg.names, seg.recommendations, strict=True)
+    rates = seg.outcomes or [[] for _ in seg.profiles]
+    for i, (p, name, advice, found) in enumerate(
+        zip(seg.profiles, seg.names, seg.recommendations, rates, strict=True)
     ):
         binary = set(p.binary)
         rows = []
@@ -253,9 +256,23 @@ def _cards(seg: Segmentation, overall: SegmentProfile) -> list[SegmentCard]:
                 more_rows=rows[CARD_ROWS:],
                 rfm_mix=[(n, s) for n, s in mix if s >= 0.005],
                 recommendation=advice,
+                outcomes=[_outcome_row(rate) for rate in found],
             )
         )
     return cards
+
+
+def _outcome_row(rate: OutcomeRate) -> tuple[str, str, str]:
+    """(outcome, this segment, everyone): rates as percentages, means as numbers."""
+    if rate.kind == "mean":
+        return rate.column, _sig_text(rate.value), _sig_text(rate.overall)
+    plain = rate.kind == "rate" and (rate.level or "").lower() in ("yes", "y", "1", "true", "t")
+    label = rate.column if plain else f"{rate.column}: {rate.level}"
+    return label, _percent(rate.value), _percent(rate.overall)
+
+
+def _percent(value: float) -> str:
+    return f"{value:.0%}" if math.isfinite(value) else "–"
 
 
 def _overview(seg: Segmentation, used: list[str]) -> dict[str, Any]:
@@ -350,6 +367,9 @@ def _data_facts(seg: Segmentation, used: list[str]) -> dict[str, Any]:
         ),
         Fact("Categories (one indicator per answer)", items=list(prep.onehot_columns)),
         Fact("Log-transformed (skewed)", items=list(prep.log_columns)),
+        Fact(
+            "Outcomes (described per segment, not clustered on)", items=list(prep.outcome_columns)
+        ),
     ]
     n = max(len(seg.labels), 1)
     imputed = [
