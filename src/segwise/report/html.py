@@ -22,7 +22,6 @@ from segwise.io.atomic import atomic_path
 from segwise.io.validate import REASONS
 from segwise.report import charts
 from segwise.report.charts import format_number
-from segwise.segment.outcomes import OutcomeRate
 from segwise.segment.pipeline import Segmentation
 from segwise.segment.profile import SegmentProfile, profile_segments
 
@@ -256,23 +255,10 @@ def _cards(seg: Segmentation, overall: SegmentProfile) -> list[SegmentCard]:
                 more_rows=rows[CARD_ROWS:],
                 rfm_mix=[(n, s) for n, s in mix if s >= 0.005],
                 recommendation=advice,
-                outcomes=[_outcome_row(rate) for rate in found],
+                outcomes=[rate.cells() for rate in found],
             )
         )
     return cards
-
-
-def _outcome_row(rate: OutcomeRate) -> tuple[str, str, str]:
-    """(outcome, this segment, everyone): rates as percentages, means as numbers."""
-    if rate.kind == "mean":
-        return rate.column, _sig_text(rate.value), _sig_text(rate.overall)
-    plain = rate.kind == "rate" and (rate.level or "").lower() in ("yes", "y", "1", "true", "t")
-    label = rate.column if plain else f"{rate.column}: {rate.level}"
-    return label, _percent(rate.value), _percent(rate.overall)
-
-
-def _percent(value: float) -> str:
-    return f"{value:.0%}" if math.isfinite(value) else "–"
 
 
 def _overview(seg: Segmentation, used: list[str]) -> dict[str, Any]:

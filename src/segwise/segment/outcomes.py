@@ -37,6 +37,14 @@ class OutcomeRate:
     overall: float
     text: str
 
+    def cells(self) -> tuple[str, str, str]:
+        """(outcome, this segment, everyone) for a table: rates in %, means as numbers."""
+        if self.kind == "mean":
+            return self.column, f"{self.value:.3g}", f"{self.overall:.3g}"
+        plain = self.kind == "rate" and (self.level or "").lower() in _PLAIN_YES
+        label = self.column if plain else f"{self.column}: {self.level}"
+        return label, _pct(self.value), _pct(self.overall)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (NaN as None)."""
         plain = asdict(self)

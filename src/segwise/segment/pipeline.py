@@ -23,7 +23,7 @@ from segwise.segment.naming import name_segments
 from segwise.segment.outcomes import OutcomeRate, outcomes_by_profile
 from segwise.segment.profile import SegmentProfile, profile_segments
 from segwise.segment.projection import Projection, project
-from segwise.segment.recommend import RecommendationRules, recommend
+from segwise.segment.recommend import Domain, RecommendationRules, detect_domain, recommend
 
 RFM_FEATURES = ("recency", "frequency", "monetary")
 Progress = Callable[[str], None]
@@ -48,6 +48,7 @@ class Segmentation:
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. the cleaning report of a log
     k_reason: str | None = None  # why k, when no choice of k was made here
     outcomes: list[list[OutcomeRate]] = field(default_factory=list)  # per profile, set aside
+    domain: Domain = "general"  # the kind of data the advice was chosen for
 
     @property
     def k(self) -> int:
@@ -77,6 +78,7 @@ class Segmentation:
             "elbow": selection.elbow if selection else None,
             "stability": self.stability.to_dict(),
             "preprocessing": self.prep.to_dict(),
+            "advice_domain": self.domain,
             **aside,
             "segments": [
                 {
@@ -143,7 +145,8 @@ def segment_table(
     used = list(prep.report_.used)
     profiles = profile_segments(table[used], labels, rfm_segments=rfm_segments)
     names = name_segments(profiles, kind=kind)
-    advice = recommend(profiles, names, rules=rules)
+    domain = detect_domain([*used, *aside], transactions=kind == "transactions")
+    advice = recommend(profiles, names, rules=rules, domain=domain)
     rates = outcomes_by_profile(table, labels, aside, [p.segment for p in profiles])
     return Segmentation(
         kind=kind,
@@ -159,4 +162,5 @@ def segment_table(
         prep=prep.report_,
         rfm_segments=rfm_segments,
         outcomes=rates,
+        domain=domain,
     )
