@@ -57,7 +57,8 @@ def test_creditcard_table_gets_unique_names_and_advice(cli, creditcard, tmp_path
     assert len(set(names)) == len(names)
     assert all(s["recommendation"] for s in summary["segments"])
     prep = summary["preprocessing"]
-    assert {"card", "owner", "selfemp"} <= set(prep["binary_columns"])
+    assert {"owner", "selfemp"} <= set(prep["binary_columns"])
+    assert prep["outcome_columns"] == ["card"]  # the outcome is described, not clustered on
     assert "rownames" not in prep["used"]
     frame = pd.read_excel(out)
     assert len(frame) == 1_319

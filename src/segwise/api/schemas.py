@@ -183,6 +183,14 @@ class RunCreate(_Model):
         description="Columns to use (default: all usable; recency, frequency, monetary for logs).",
         examples=[["recency", "frequency", "monetary"]],
     )
+    outcomes: list[FeatureName] | None = Field(
+        default=None,
+        max_length=500,
+        description="Outcome columns of a customer table: described per segment as rates, "
+        "not clustered on (default: the columns named like churn, card, status...; "
+        "[]: none).",
+        examples=[["churn"]],
+    )
     k_max: int = Field(default=10, ge=2, le=MAX_SEGMENTS, description="Largest k tried by `auto`.")
     seed: int = Field(default=0, ge=0, le=2**32 - 1, description="The same seed, the same run.")
     as_of: date | None = Field(
@@ -244,6 +252,17 @@ class RunDetail(RunPublic):
     classifier: dict[str, Any]
 
 
+class OutcomeRatePublic(_Model):
+    """One outcome column in one segment against all customers."""
+
+    column: str = Field(examples=["card"])
+    kind: Literal["rate", "mean", "share"]
+    level: str | None = Field(description="The answer counted (rate, share).", examples=["yes"])
+    value: float | None = Field(description="In this segment.", examples=[0.42])
+    overall: float | None = Field(description="Among all customers.", examples=[0.26])
+    text: str = Field(examples=["card 42% vs 26% overall"])
+
+
 class SegmentPublic(_Model):
     """One segment of a finished run: who is in it and what to do about them."""
 
@@ -269,6 +288,11 @@ class SegmentPublic(_Model):
     share: float
     profile: dict[str, Any] = Field(description="Means, medians, z-scores, what stands out.")
     recommendation: str
+    outcomes: list[OutcomeRatePublic] = Field(
+        default_factory=list,
+        description="Outcome columns set aside from clustering, as this segment's rate, mean "
+        "or commonest-answer share next to everyone's.",
+    )
 
 
 class FeatureSpecPublic(_Model):

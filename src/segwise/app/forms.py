@@ -59,14 +59,17 @@ def segment_options(
     kind: str,
     features: Sequence[str],
     k: int | None,
+    outcomes: Sequence[str] | None = None,
     k_max: int = 10,
     seed: int = 0,
     bins: int = 5,
 ) -> SegmentOptions:
-    """What ``service.run_segment`` takes from the segments form; ``k`` None means auto."""
+    """What ``service.run_segment`` takes from the segments form; ``k`` None means auto,
+    ``outcomes`` None the columns named like outcomes (a list: exactly those)."""
     return SegmentOptions(
         kind="transactions" if kind == "transactions" else "customers",
         features=list(features) or None,
+        outcomes=None if outcomes is None or kind == "transactions" else list(outcomes),
         k="auto" if k is None else int(k),
         k_max=int(k_max),
         seed=int(seed),

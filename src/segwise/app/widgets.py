@@ -139,6 +139,11 @@ def segment_card(card: SegmentCard) -> None:
         if card.rfm_mix:
             mix = ", ".join(f"{plain(name)} {share:.0%}" for name, share in card.rfm_mix[:3])
             st.caption(f"RFM segments inside: {mix}")
+        if card.outcomes:
+            said = "; ".join(
+                f"{plain(w)} {here} vs {every} overall" for w, here, every in card.outcomes
+            )
+            st.markdown(f"Outcomes (not clustered on): {said}")
         st.markdown(f":material/lightbulb: {plain(card.recommendation)}")
 
 

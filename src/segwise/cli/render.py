@@ -117,6 +117,7 @@ def render_predictions(
 def render_target(summary: dict[str, Any]) -> None:
     """Evaluation of a target model: scores, confusion matrix and what matters most."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console(highlight=False)
@@ -137,5 +138,7 @@ def render_target(summary: dict[str, Any]) -> None:
         "Matters most (permutation importance): "
         + ", ".join(f"{name} {value:.3f}" for name, value in top)
     )
+    for warning in summary.get("warnings", []):
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}")
     if summary.get("model_file"):
         console.print(f"Wrote {summary['model_file']}")

@@ -33,7 +33,16 @@ def segment(
         str, typer.Argument(help="Transaction log or customer table, or a stored dataset id.")
     ],
     kind: Annotated[str, typer.Option(help="auto, transactions or customers.")] = "auto",
-    features: Annotated[str | None, typer.Option(help="Comma-separated columns to use.")] = None,
+    features: Annotated[
+        str | None, typer.Option(help="Comma-separated columns to cluster on.")
+    ] = None,
+    outcomes: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated outcome columns to describe per segment, not cluster on "
+            "(default: columns named like churn, card, status...; 'none': no outcomes)."
+        ),
+    ] = None,
     k: Annotated[str, typer.Option("--k", help="auto, or a number of segments.")] = "auto",
     k_max: Annotated[int, typer.Option(help="Largest k tried by --k auto.")] = 10,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same segments).")] = 0,
@@ -88,7 +97,8 @@ def segment(
         raise InputError(f"--report '{report.name}' must end in .html", hint="e.g. --report r.html")
     options = service.SegmentOptions(
         kind=kind,  # type: ignore[arg-type]
-        features=[f.strip() for f in features.split(",") if f.strip()] if features else None,
+        features=_columns(features),
+        outcomes=[] if outcomes and outcomes.strip().lower() == "none" else _columns(outcomes),
         k=_parse_k(k),
         k_max=k_max,
         seed=seed,
@@ -142,6 +152,11 @@ def segment(
         typer.echo(json.dumps(summary, indent=2, default=str))
     else:
         render_segments(summary, out, report)
+
+
+def _columns(text: str | None) -> list[str] | None:
+    """A comma-separated list of column names (None when not given)."""
+    return [f.strip() for f in text.split(",") if f.strip()] if text else None
 
 
 def _parse_k(text: str) -> int | Literal["auto"]:

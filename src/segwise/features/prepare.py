@@ -49,6 +49,7 @@ class PrepReport:
     onehot_columns: tuple[str, ...]
     log_columns: tuple[str, ...]
     imputed_columns: dict[str, int]  # used column -> rows missing in training
+    outcome_columns: tuple[str, ...] = ()  # set aside: described per segment, not inputs
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -65,7 +66,8 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     frequency, monetary; values <= 0 are fine); ``max_categories`` most answers a text
     column may have to be one-hot coded (more: dropped); ``skew_threshold`` skewness above
     which a number is log-transformed; ``near_constant`` share of the commonest value
-    (missing counts as a value) above which a column is dropped; ``scale`` standardise.
+    (missing counts as a value) above which a column is dropped; ``scale`` standardise;
+    ``outcomes`` columns set aside (results to describe, never inputs).
 
     Fitted: ``report_`` (PrepReport), ``feature_schema_`` (column -> FeatureSpec),
     ``n_features_in_``, ``feature_names_in_`` (for DataFrames with string column names).
@@ -82,6 +84,7 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         skew_threshold: float = 1.0,
         near_constant: float = 0.99,
         scale: bool = True,
+        outcomes: Sequence[str] | None = None,
     ) -> None:
         self.features = features
         self.log_columns = log_columns
@@ -89,6 +92,7 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.skew_threshold = skew_threshold
         self.near_constant = near_constant
         self.scale = scale
+        self.outcomes = outcomes
 
     def fit(self, X: Any, y: Any = None) -> Preprocessor:
         """Learn which columns to use and how to code each; ``y`` is ignored."""
@@ -143,7 +147,9 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         names = list(frame.columns)
         candidates = list(dict.fromkeys(self.features if self.features is not None else names))
         forced = list(dict.fromkeys(self.log_columns or ()))
-        _require(frame, [*candidates, *forced], names)
+        aside = list(dict.fromkeys(self.outcomes or ()))
+        _require(frame, [*candidates, *forced, *aside], names)
+        candidates = [name for name in candidates if name not in aside]
         for name in forced:
             if name not in candidates:
                 raise InputError(
@@ -197,6 +203,7 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             onehot_columns=tuple(c.name for c in columns if c.kind == "category"),
             log_columns=tuple(c.name for c in columns if c.log),
             imputed_columns=missing,
+            outcome_columns=tuple(aside),
         )
         matrix = self._assemble(raws)
         # numpy out even under a global set_output(pandas), or the row index would be lost
@@ -276,7 +283,7 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return [f"x{i}" for i in range(self.n_features_in_)]
 
     def _check_params(self) -> None:
-        for name in ("features", "log_columns"):
+        for name in ("features", "log_columns", "outcomes"):
             value = getattr(self, name)
             if value is not None and (
                 isinstance(value, str) or not all(isinstance(item, str) for item in value)

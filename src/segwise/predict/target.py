@@ -41,6 +41,7 @@ from segwise.predict.classifier import (
     strategy_pipeline,
     stratified_subset,
 )
+from segwise.predict.honesty import proxy_warnings
 
 __all__ = ["MODELS", "CVScore", "ModelName", "TargetReport", "train_target"]
 
@@ -92,6 +93,7 @@ class TargetReport:
     n_test: int
     dropped: dict[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # inputs that nearly determine the target (proxies)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``segwise target --json`` contract keys (DESIGN.md) and the details."""
@@ -114,6 +116,7 @@ class TargetReport:
             "rows": {"used": self.n_rows, "train": self.n_train, "test": self.n_test},
             "dropped": dict(self.dropped),
             "notes": list(self.notes),
+            "warnings": list(self.warnings),
         }
 
 
@@ -167,6 +170,16 @@ def train_target(
     X_test, y_test = X.iloc[test], y[test]
     holdout = score_holdout(y_test, held.predict(X_test), classes)
     importance = _permutation_importance(held, X_test, y_test, n_repeats, seed)
+    warned = proxy_warnings(
+        X.iloc[train],
+        y[train],
+        X_test,
+        y_test,
+        target=target,
+        model_f1=holdout.macro_f1,
+        ranked=list(importance),
+        seed=seed,
+    )
     final = _fit(factory, strategy, features, X, y, seed)
     prepare: Preprocessor = final.named_steps["prepare"]
     forest, source = final.named_steps["model"], f"{model} ({strategy})"
@@ -195,6 +208,7 @@ def train_target(
         n_test=len(test),
         dropped=dropped,
         notes=tuple(notes),
+        warnings=tuple(warned),
     )
     return final, report
 
@@ -249,7 +263,8 @@ def _rows_with_target(
 
 
 def _class_order(y: npt.NDArray[Any]) -> tuple[tuple[Any, ...], bool]:
-    """Classes in their natural order (no before yes, a scale's order, else sorted)."""
+    """Classes in their natural order (no before yes, a scale's order, else sorted); ordered
+    for a scale's answers and for small whole-number targets such as counts."""
     labels = list(pd.unique(y))
     spelled = [str(label) for label in labels]
     for found, ordered in ((match_binary(spelled), False), (match_ordinal(spelled), True)):
@@ -259,9 +274,25 @@ def _class_order(y: npt.NDArray[Any]) -> tuple[tuple[Any, ...], bool]:
                 rank = {label: code or 0 for label, code in zip(labels, codes, strict=True)}
                 return tuple(sorted(labels, key=rank.__getitem__)), ordered
     try:
-        return tuple(sorted(labels)), False
+        in_order = sorted(labels)
     except TypeError:  # mixed types
         return tuple(sorted(labels, key=str)), False
+    return tuple(in_order), _small_counts(in_order)
+
+
+def _small_counts(labels: list[Any]) -> bool:
+    """Three or more whole numbers close together (0-6 visits, a 1-10 score): a count or a
+    scale, so its classes are ordered."""
+    numbers = [
+        v
+        for v in labels
+        if isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_)
+    ]
+    if len(numbers) != len(labels) or len(labels) < 3:
+        return False
+    if not all(float(v).is_integer() for v in numbers):
+        return False
+    return float(max(numbers)) - float(min(numbers)) + 1 <= 2 * len(numbers)
 
 
 def _compare(

@@ -93,6 +93,7 @@ class SegmentCard:
     more_rows: list[FeatureRow]
     rfm_mix: list[tuple[str, float]]
     recommendation: str
+    outcomes: list[tuple[str, str, str]] = field(default_factory=list)  # (what, here, all)
 
 
 @dataclass(frozen=True)
@@ -213,8 +214,9 @@ def _words(z: float) -> tuple[str, str]:
 
 def _cards(seg: Segmentation, overall: SegmentProfile) -> list[SegmentCard]:
     cards = []
-    for i, (p, name, advice) in enumerate(
-        zip(seg.profiles, seg.names, seg.recommendations, strict=True)
+    rates = seg.outcomes or [[] for _ in seg.profiles]
+    for i, (p, name, advice, found) in enumerate(
+        zip(seg.profiles, seg.names, seg.recommendations, rates, strict=True)
     ):
         binary = set(p.binary)
         rows = []
@@ -253,6 +255,7 @@ def _cards(seg: Segmentation, overall: SegmentProfile) -> list[SegmentCard]:
                 more_rows=rows[CARD_ROWS:],
                 rfm_mix=[(n, s) for n, s in mix if s >= 0.005],
                 recommendation=advice,
+                outcomes=[rate.cells() for rate in found],
             )
         )
     return cards
@@ -350,6 +353,9 @@ def _data_facts(seg: Segmentation, used: list[str]) -> dict[str, Any]:
         ),
         Fact("Categories (one indicator per answer)", items=list(prep.onehot_columns)),
         Fact("Log-transformed (skewed)", items=list(prep.log_columns)),
+        Fact(
+            "Outcomes (described per segment, not clustered on)", items=list(prep.outcome_columns)
+        ),
     ]
     n = max(len(seg.labels), 1)
     imputed = [

@@ -17,6 +17,7 @@ from sklearn.pipeline import Pipeline
 from segwise.errors import InputError
 from segwise.segment import DataKind
 from segwise.segment.cluster import stability
+from segwise.segment.outcomes import outcomes_by_profile
 from segwise.segment.pipeline import Segmentation
 from segwise.segment.profile import profile_segments
 from segwise.segment.projection import project
@@ -68,6 +69,7 @@ def assign_table(
         projection=project(matrix, seed=seed),
         prep=prepare.report_,
         rfm_segments=rfm_segments,
+        outcomes=outcomes_by_profile(table, labels, prepare.report_.outcome_columns, sorted(by_id)),
     )
 
 
@@ -102,6 +104,7 @@ def relabel(seg: Segmentation, order: Sequence[int]) -> Segmentation:
         profiles=profiles,
         names=[seg.names[j] for j in order],
         recommendations=[seg.recommendations[j] for j in order],
+        outcomes=[seg.outcomes[j] for j in order] if seg.outcomes else [],
     )
 
 

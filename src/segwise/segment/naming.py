@@ -26,6 +26,7 @@ _RFM = ("recency", "frequency", "monetary")
 STRONG = 0.25  # |z| from which a feature is "high"/"low" (names and rule conditions)
 VERY = 1.0  # |z| from which it is "very high"/"very low"
 MAX_PHRASES = 3  # feature phrases in a customer-table name before disambiguation
+MAX_NAME = 40  # characters of a customer-table name before disambiguation
 TOLERANCE = 0.5  # grid steps a clashing RFM segment may move to the next-best free name
 MIX_WEIGHT = 1.0  # grid steps one whole cluster of a named RFM segment is worth
 
@@ -206,14 +207,29 @@ def _customer_names(profiles: list[SegmentProfile]) -> list[str]:
     names = []
     for profile in profiles:
         phrases = _phrases(profile)[:MAX_PHRASES]
-        name = ", ".join([text for z, text in phrases if abs(z) >= STRONG] or [phrases[0][1]])
-        names.append(name[:1].upper() + name[1:])
+        strong = [text for z, text in phrases if abs(z) >= STRONG] or [phrases[0][1]]
+        names.append(_short(strong))
     return _disambiguate(names, profiles, list(profiles[0].z))
 
 
+def _short(phrases: list[str]) -> str:
+    """Phrases joined, at most ``MAX_NAME`` characters: "very" and "much" go first (after the
+    first phrase), then phrases from the end; the first phrase is always kept."""
+    plain = [phrases[0], *(re.sub(r"^(?:very|much) ", "", p) for p in phrases[1:])]
+    for count in range(len(phrases), 0, -1):
+        for chosen in (phrases[:count], plain[:count]):
+            name = ", ".join(chosen)
+            if len(name) <= MAX_NAME or count == 1:
+                return name[:1].upper() + name[1:]
+    return phrases[0]
+
+
 def _phrases(profile: SegmentProfile) -> list[tuple[float, str]]:
-    """(z, phrase) by |z|, largest first, one per source column; "fewer <category>" last."""
+    """(z, phrase) by |z|, largest first, one per source column and per wording (the one-hot
+    answers "internet service No" and "online security No internet service" both say "no
+    internet service": once); "fewer <category>" last."""
     seen: set[str] = set()
+    said: set[str] = set()
     out: list[tuple[float, str]] = []
     fewer: list[tuple[float, str]] = []
     for feature, z in sorted(profile.z.items(), key=lambda item: -abs(item[1])):
@@ -221,8 +237,12 @@ def _phrases(profile: SegmentProfile) -> list[tuple[float, str]]:
         if column in seen or z == 0:
             continue
         seen.add(column)
+        phrase = _phrase(profile, feature, z)
+        if phrase in said:
+            continue
+        said.add(phrase)
         is_category = "=" in feature and feature in profile.binary
-        (fewer if is_category and z < 0 else out).append((z, _phrase(profile, feature, z)))
+        (fewer if is_category and z < 0 else out).append((z, phrase))
     return out + fewer or [(0.0, "average customers")]
 
 
@@ -232,7 +252,7 @@ def _phrase(profile: SegmentProfile, feature: str, z: float) -> str:
     share = profile.mean.get(feature, math.nan)
     if feature in profile.binary:
         if "=" in feature and z > 0 and share >= 0.5:
-            return f"mostly {term.high}"
+            return term.high
         if "=" not in feature and (share >= 0.5 if z > 0 else share <= 0.5):
             return term.high if z > 0 else term.low
         return term.up if z > 0 else term.down
@@ -247,9 +267,7 @@ def _phrase(profile: SegmentProfile, feature: str, z: float) -> str:
 def _term(feature: str, *, is_binary: bool) -> _Term:
     """Dictionary words for common columns, else words made from the column name."""
     if is_binary and "=" in feature:
-        column, value = feature.split("=", 1)
-        text = f"{_humanise(column)} {value}"
-        return _Term("", text, f"no {text}", f"more {text}", f"fewer {text}", "")
+        return _answer(*feature.split("=", 1))
     known = (_BINARY if is_binary else _NUMERIC).get(normalise_feature(feature))
     if known is not None:
         return known
@@ -261,7 +279,7 @@ def _term(feature: str, *, is_binary: bool) -> _Term:
                 return _binary(
                     f"{present}{rest}", f"not {rest}" if not present else f"without {rest}"
                 )
-        return _binary(f"with {words}", f"without {words}")
+        return _binary(f"with {words}", f"no {words}")
     head, _, rest = words.partition(" ")
     style = _PREFIXES.get(head)
     if style == "count" and rest:
@@ -269,6 +287,33 @@ def _term(feature: str, *, is_binary: bool) -> _Term:
     if style is not None and rest:
         return _level(f"{style} {rest}")
     return _level(words)
+
+
+def _answer(column: str, value: str) -> _Term:
+    """Words for one answer of a category column, as a trait: "no internet service" (from
+    ``internet_service=No`` and from ``online_security=No internet service``), "with online
+    security" (``=Yes``), "month-to-month contract", "region north"."""
+    topic = _humanise(column)
+    said = " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in value.split())
+    if said.lower() in _NO_WORDS:
+        have, lack = f"no {topic}", f"with {topic}"
+    elif said.lower() in _YES_WORDS:
+        have, lack = f"with {topic}", f"no {topic}"
+    elif said.lower().startswith(("no ", "without ")):
+        have, lack = said, f"with {said.split(' ', 1)[1]}"
+    elif _humanise(value).startswith(f"{topic} "):  # area_code=area_code_415
+        have = _humanise(value)
+        lack = f"not {have}"
+    else:
+        words = said.lower().split()
+        short = len(words) <= 3 and not set(words) & set(topic.split())
+        have = f"{said} {topic}" if short else f"{topic} {said}"
+        lack = f"not {have}"
+    return _Term("", have, lack, f"more {have}", f"fewer {have}", "")
+
+
+_NO_WORDS = frozenset({"no", "n", "none", "false", "f", "never", "0"})
+_YES_WORDS = frozenset({"yes", "y", "true", "t", "1"})
 
 
 def _humanise(name: str) -> str:

@@ -14,14 +14,16 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from segwise.features.outcomes import HOW_TO_INCLUDE, outcome_columns
 from segwise.features.prepare import PrepReport, Preprocessor
 from segwise.segment import DataKind
 from segwise.segment.cluster import SegmentClusterer, Stability, stability
 from segwise.segment.kselect import KSelection
 from segwise.segment.naming import name_segments
+from segwise.segment.outcomes import OutcomeRate, outcomes_by_profile
 from segwise.segment.profile import SegmentProfile, profile_segments
 from segwise.segment.projection import Projection, project
-from segwise.segment.recommend import RecommendationRules, recommend
+from segwise.segment.recommend import Domain, RecommendationRules, detect_domain, recommend
 
 RFM_FEATURES = ("recency", "frequency", "monetary")
 Progress = Callable[[str], None]
@@ -45,6 +47,8 @@ class Segmentation:
     rfm_segments: pd.Series | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. the cleaning report of a log
     k_reason: str | None = None  # why k, when no choice of k was made here
+    outcomes: list[list[OutcomeRate]] = field(default_factory=list)  # per profile, set aside
+    domain: Domain = "general"  # the kind of data the advice was chosen for
 
     @property
     def k(self) -> int:
@@ -62,6 +66,8 @@ class Segmentation:
     def summary(self) -> dict[str, Any]:
         """The ``segwise segment --json`` summary (DESIGN.md contract) plus run details."""
         selection = self.k_selection
+        rates = self.outcomes or [[] for _ in self.profiles]
+        aside = {} if self.kind == "transactions" else {"outcomes": self.outcome_summary()}
         return {
             "kind": self.kind,
             "customers": len(self.labels),
@@ -72,6 +78,8 @@ class Segmentation:
             "elbow": selection.elbow if selection else None,
             "stability": self.stability.to_dict(),
             "preprocessing": self.prep.to_dict(),
+            "advice_domain": self.domain,
+            **aside,
             "segments": [
                 {
                     "segment": p.segment,
@@ -82,12 +90,18 @@ class Segmentation:
                     "distinctive": [[f, round(z, 3)] for f, z in p.distinctive],
                     "rfm_mix": p.to_dict().get("rfm_mix"),
                     "recommendation": advice,
+                    "outcomes": [rate.to_dict() for rate in found],
                 }
-                for p, name, advice in zip(
-                    self.profiles, self.names, self.recommendations, strict=True
+                for p, name, advice, found in zip(
+                    self.profiles, self.names, self.recommendations, rates, strict=True
                 )
             ],
         } | self.extra
+
+    def outcome_summary(self) -> dict[str, Any]:
+        """Which columns were set aside as outcomes, and how to cluster on them instead."""
+        aside = list(self.prep.outcome_columns)
+        return {"set_aside": aside, "how_to_include": HOW_TO_INCLUDE if aside else None}
 
 
 def segment_table(
@@ -95,6 +109,7 @@ def segment_table(
     *,
     kind: DataKind,
     features: Sequence[str] | None = None,
+    outcomes: Sequence[str] | None = None,
     k: int | Literal["auto"] = "auto",
     k_max: int = 10,
     seed: int = 0,
@@ -106,12 +121,17 @@ def segment_table(
 
     For a transaction log, ``table`` holds recency, frequency and monetary per customer
     (log-transformed before scaling) and ``rfm_segments`` the named RFM segment of each.
+    A customer table's outcome columns (``outcomes``; None: those named like outcomes and not
+    in ``features``) are set aside from clustering and described per segment as rates.
     """
     step = progress or (lambda _: None)
     log_columns = list(RFM_FEATURES) if kind == "transactions" else None
     if kind == "transactions" and features is None:
         features = list(RFM_FEATURES)
-    prep = Preprocessor(features=features, log_columns=log_columns)
+    aside: list[str] = []
+    if kind == "customers":
+        aside = outcome_columns(list(table.columns), features=features, outcomes=outcomes)
+    prep = Preprocessor(features=features, log_columns=log_columns, outcomes=aside or None)
     step("preparing features")
     matrix = prep.fit_transform(table)
     step("choosing k" if k == "auto" else "fitting k-means")
@@ -125,7 +145,9 @@ def segment_table(
     used = list(prep.report_.used)
     profiles = profile_segments(table[used], labels, rfm_segments=rfm_segments)
     names = name_segments(profiles, kind=kind)
-    advice = recommend(profiles, names, rules=rules)
+    domain = detect_domain([*used, *aside], transactions=kind == "transactions")
+    advice = recommend(profiles, names, rules=rules, domain=domain)
+    rates = outcomes_by_profile(table, labels, aside, [p.segment for p in profiles])
     return Segmentation(
         kind=kind,
         features=table,
@@ -139,4 +161,6 @@ def segment_table(
         projection=projection,
         prep=prep.report_,
         rfm_segments=rfm_segments,
+        outcomes=rates,
+        domain=domain,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -18,7 +19,25 @@ from segwise.errors import InputError
 from segwise.segment.naming import RFM_GRID, STRONG, feature_keys, normalise_feature
 from segwise.segment.profile import SegmentProfile
 
-GENERIC = "Keep in touch with regular, relevant offers and measure the response."
+GENERIC = (
+    "General advice (no rule fits this segment): keep in touch with regular, relevant offers "
+    "and measure the response."
+)
+Domain = Literal["shop", "finance", "subscription", "survey", "general"]
+DOMAINS: tuple[Domain, ...] = ("shop", "finance", "subscription", "survey", "general")
+#: Pieces of normalised column names that say what kind of data a table is.
+DOMAIN_WORDS: dict[Domain, tuple[str, ...]] = {
+    "shop": ("purchase", "order", "basket", "cart", "product", "recency", "frequency",
+             "monetary", "mnt", "spend", "spent", "visit", "store", "web", "catalog",
+             "discount", "coupon", "deliver", "sales", "items", "quantity"),
+    "finance": ("income", "salary", "credit", "card", "loan", "saving", "deposit", "balance",
+                "debt", "mortgage", "shares", "dividend", "interest", "overdraft", "wealth"),
+    "subscription": ("tenure", "contract", "charge", "churn", "plan", "subscri", "internet",
+                     "phone", "streaming", "minutes", "calls", "billing", "roaming", "vmail",
+                     "voicemail", "renewal"),
+    "survey": ("satisf", "recommend", "agree", "rating", "likely", "survey", "question",
+               "opinion", "experience", "nps", "importance"),
+}  # fmt: skip
 
 
 class Condition(NamedTuple):
@@ -37,6 +56,7 @@ class Rule:
     segment: str | None
     conditions: tuple[Condition, ...]
     row: int
+    domain: Domain | Literal["any"] = "any"
 
 
 @dataclass(frozen=True)
@@ -52,16 +72,45 @@ def recommend(
     names: list[str],
     *,
     rules: RecommendationRules | None = None,
+    domain: Domain | None = None,
 ) -> list[str]:
-    """A marketing recommendation per segment: the first matching rule, else a generic one."""
+    """A marketing recommendation per segment: the first matching rule of the data's domain
+    (or of any domain), else a generic one. ``domain`` None: read from the profiles' columns."""
     if len(profiles) != len(names):
         raise ValueError(f"need one name per profile: {len(profiles)} profiles, {len(names)} names")
     table = rules if rules is not None else default_rules()
+    if domain is None:
+        domain = detect_domain(list(dict.fromkeys(f for p in profiles for f in p.z)))
     out = []
     for profile, name in zip(profiles, names, strict=True):
-        rule = next((r for r in table.rules if _matches(r, profile, name)), None)
+        rule = next(
+            (r for r in table.rules if r.domain in ("any", domain) and _matches(r, profile, name)),
+            None,
+        )
         out.append(rule.recommendation if rule is not None else GENERIC)
     return out
+
+
+def detect_domain(columns: Sequence[str], *, transactions: bool = False) -> Domain:
+    """What kind of data the columns are: shop transactions, financial products, a
+    subscription or telecom service, survey answers, or ``general`` when unclear.
+
+    A transaction log is a shop. Otherwise each domain counts the columns whose normalised
+    name holds one of its ``DOMAIN_WORDS``; the domain with the most wins when it has two or
+    more, or one while no other has any.
+    """
+    if transactions:
+        return "shop"
+    keys = {normalise_feature(c.split("=", 1)[0]) for c in columns}
+    counts = {
+        domain: sum(any(word in key for word in words) for key in keys)
+        for domain, words in DOMAIN_WORDS.items()
+    }
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    (best, top), (_, second) = ranked[0], ranked[1]
+    if top > second and (top >= 2 or (top == 1 and second == 0)):
+        return best
+    return "general"
 
 
 def _matches(rule: Rule, profile: SegmentProfile, name: str) -> bool:
@@ -98,6 +147,8 @@ def load_rules(path: str | Path) -> RecommendationRules:
       list alternatives, ``expenditure|spend:high``: the first one present in the run is used.
       Feature names ignore case, spaces, underscores and a trailing ``(...)``.
     - ``recommendation`` is the advice text.
+    - ``domain`` (optional) is the kind of data the rule is for: ``shop``, ``finance``,
+      ``subscription``, ``survey`` or ``general``; blank or ``any``: every kind.
     - Rows are tried top to bottom; the first match wins. A row whose match starts with ``#``
       is a comment. Segments no rule matches get a generic recommendation.
     """
@@ -125,6 +176,7 @@ def parse_rules(text: str, *, source: str) -> RecommendationRules:
                 hint="the header must name the columns match,recommendation",
             )
     at_match, at_text = header.index("match"), header.index("recommendation")
+    at_domain = header.index("domain") if "domain" in header else None
     rules = []
     for row, fields in enumerate(reader, start=1):
         cells = [c.strip() for c in fields] + [""] * len(header)
@@ -137,10 +189,28 @@ def parse_rules(text: str, *, source: str) -> RecommendationRules:
         if not advice:
             raise InputError("empty recommendation", file=source, row=row, column="recommendation")
         segment, conditions = _parse_match(match, source, row)
-        rules.append(Rule(match, advice, segment, conditions, row))
+        domain = _parse_domain(cells[at_domain] if at_domain is not None else "", source, row)
+        rules.append(Rule(match, advice, segment, conditions, row, domain))
     if not rules:
         raise InputError("rules file has no rules", file=source, hint="add at least a '*' row")
     return RecommendationRules(tuple(rules), source)
+
+
+def _parse_domain(text: str, source: str, row: int) -> Domain | Literal["any"]:
+    """A rule's domain: blank or ``any`` for every kind of data, else one of ``DOMAINS``."""
+    word = text.strip().lower() or "any"
+    if word == "any":
+        return "any"
+    for known in DOMAINS:
+        if word == known:
+            return known
+    raise InputError(
+        f"unknown domain '{text}'",
+        file=source,
+        row=row,
+        column="domain",
+        hint=f"use any (or leave it blank), {', '.join(DOMAINS)}",
+    )
 
 
 def _parse_match(match: str, source: str, row: int) -> tuple[str | None, tuple[Condition, ...]]:

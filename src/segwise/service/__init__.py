@@ -12,6 +12,9 @@ if TYPE_CHECKING:
     from segwise.engines.result import (
         RfmResult as RfmResult,
     )
+    from segwise.features.outcomes import (
+        looks_like_outcome as looks_like_outcome,
+    )
     from segwise.features.rfm import (
         RfmOptions as RfmOptions,
     )
@@ -233,6 +236,7 @@ _HOME = {
     "SegmentOptions": "segwise.service.segments",
     "segment": "segwise.service.segments",
     "REASONS": "segwise.io.validate",
+    "looks_like_outcome": "segwise.features.outcomes",
     "check_output_path": "segwise.io.writers",
     "write_frame": "segwise.io.writers",
     "Segmentation": "segwise.segment.pipeline",

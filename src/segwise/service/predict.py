@@ -8,6 +8,7 @@ a classifier. ``Predictor`` loads a file once and answers single customers from 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,8 +85,27 @@ def train_target_model(
             file=source.path,
             hint=f"columns are: {', '.join(frame.columns)}",
         )
+    frame[target] = _as_written(frame[target], source.sample.get(target, ()))
     pipeline, report = train_target(frame, target, features=features, seed=seed)
     return pipeline, report, frame
+
+
+def _as_written(column: pd.Series, texts: Sequence[object]) -> pd.Series:
+    """A yes/no column the reader turned into booleans, back in the file's own words (a
+    target's classes are reported and predicted as the user wrote them: yes/no, Y/N); plain
+    booleans (true/false, a stored table's) as no/yes."""
+    from segwise.features.ordinal import match_binary
+
+    if not pd.api.types.is_bool_dtype(column.dtype):
+        return column
+    spelled = list(dict.fromkeys(str(t).strip() for t in texts if t is not None and str(t).strip()))
+    found = match_binary(spelled) if 1 <= len(spelled) <= 2 else None
+    levels = ("no", "yes")  # booleans without words (a stored table, true/false): yes/no
+    spelled_out = found is not None and len(found.levels) == 2
+    if found is not None and spelled_out and {v.lower() for v in found.levels} != {"false", "true"}:
+        levels = (found.levels[0], found.levels[1])
+    words = dict(zip((False, True), levels, strict=True))
+    return column.astype(object).map(words).where(column.notna())
 
 
 def save_target_model(

@@ -31,7 +31,8 @@ def list_runs(*, settings: Settings | None = None) -> list[RunInfo]:
 
 
 def run_segments(run_id: str, *, settings: Settings | None = None) -> list[dict[str, Any]]:
-    """The segments of a finished run: id, name, size, share, profile, recommendation."""
+    """The segments of a finished run: id, name, size, share, profile, recommendation, and the
+    rates of the outcomes set aside from clustering (stored with the profile)."""
     catalog = open_catalog(settings)
     run = done_run(catalog, run_id)
     return [
@@ -40,8 +41,9 @@ def run_segments(run_id: str, *, settings: Settings | None = None) -> list[dict[
             "name": s.name,
             "size": s.size,
             "share": s.share,
-            "profile": s.profile,
+            "profile": {k: v for k, v in s.profile.items() if k != "outcomes"},
             "recommendation": s.recommendation,
+            "outcomes": s.profile.get("outcomes", []),
         }
         for s in run.segments
     ]

@@ -226,6 +226,7 @@ def _params(
     return {
         "kind": options.kind,
         "features": options.features,
+        "outcomes": options.outcomes,
         "k": options.k,
         "k_max": options.k_max,
         "seed": options.seed,
@@ -255,6 +256,7 @@ def _options(params: dict[str, Any], dataset: DatasetInfo) -> SegmentOptions:
     return SegmentOptions(
         kind="transactions" if dataset.kind == "transactions" else "customers",
         features=params.get("features"),
+        outcomes=params.get("outcomes"),
         k=params.get("k", "auto"),
         k_max=int(params.get("k_max", 10)),
         seed=int(params.get("seed", 0)),
@@ -330,10 +332,16 @@ def _execute(
             name=name,
             size=int(p.size),
             share=float(p.share),
-            profile=_jsonable(p.to_dict()),
+            profile=_jsonable(p.to_dict() | {"outcomes": [r.to_dict() for r in rates]}),
             recommendation=advice,
         )
-        for p, name, advice in zip(seg.profiles, seg.names, seg.recommendations, strict=True)
+        for p, name, advice, rates in zip(
+            seg.profiles,
+            seg.names,
+            seg.recommendations,
+            seg.outcomes or [[] for _ in seg.profiles],
+            strict=True,
+        )
     ]
     catalog.finish_run(
         row.id,

@@ -30,6 +30,7 @@ class SegmentOptions:
 
     kind: Literal["auto", "transactions", "customers"] = "auto"
     features: list[str] | None = None
+    outcomes: list[str] | None = None  # None: the columns named like outcomes; []: none
     k: int | Literal["auto"] = "auto"
     k_max: int = 10
     seed: int = 0
@@ -51,6 +52,12 @@ class SegmentOptions:
             raise InputError(f"--k-max {self.k_max} is out of range", hint=f"use 2..{MAX_SEGMENTS}")
         if self.seed < 0:
             raise InputError(f"--seed {self.seed} is negative", hint="use 0 or more")
+        both = [name for name in self.outcomes or () if name in (self.features or ())]
+        if both:
+            raise InputError(
+                f"'{both[0]}' is in both --features and --outcomes",
+                hint="a column is either clustered on (--features) or described (--outcomes)",
+            )
 
 
 def segment(
@@ -98,6 +105,7 @@ def segment(
         table,
         kind=kind,
         features=options.features,
+        outcomes=options.outcomes,
         k=options.k,
         k_max=options.k_max,
         seed=options.seed,
@@ -131,6 +139,12 @@ def load_features(
     from segwise.service.datasets import read_customers
 
     if resolve_kind(path, options) == "transactions":
+        if options.outcomes:
+            raise InputError(
+                "--outcomes is for customer tables; a log is segmented on its RFM",
+                file=Path(path),
+                hint="drop --outcomes, or segment a customer table",
+            )
         stored = Path(path).parent == (settings or get_settings()).home / "datasets"
         cached = read_rfm_cache(rfm_cache_path(Path(path), options.rfm)) if stored else None
         if cached is not None and engine == "local":  # the ingest's own RFM of these lines
@@ -141,14 +155,17 @@ def load_features(
         return table, table["segment"], {"rfm": rfm.summary()}
     frame, ident, described = read_customers(Path(path))
     _check_features(options.features, list(frame.columns), Path(path))
+    _check_features(options.outcomes, list(frame.columns), Path(path), flag="--outcomes")
     return frame, None, {"input": described, "id_column": ident}
 
 
-def _check_features(features: list[str] | None, columns: list[str], path: Path) -> None:
+def _check_features(
+    features: list[str] | None, columns: list[str], path: Path, *, flag: str = "--features"
+) -> None:
     for name in features or []:
         if name not in columns:
             raise InputError(
-                f"--features names '{name}', which is not a column",
+                f"{flag} names '{name}', which is not a column",
                 file=path,
                 hint=f"columns are: {', '.join(columns)}",
             )

@@ -35,6 +35,7 @@ def start_run(
     options = service.SegmentOptions(
         k=body.k,
         features=body.features,
+        outcomes=body.outcomes,
         k_max=body.k_max,
         seed=body.seed,
         rfm=service.RfmOptions(as_of=body.as_of, bins=body.bins),

@@ -30,6 +30,15 @@ with st.form("segment"):
         help="Leave empty to let segwise use every usable column (ids and constants are left "
         "out, text answers coded).",
     )
+    outcomes = None
+    if info.kind != "transactions":
+        outcomes = st.multiselect(
+            "Outcomes (described per segment, not clustered on)",
+            choices,
+            default=[c for c in choices if service.looks_like_outcome(c) and c not in features],
+            help="Results to explain with the segments (churn, card accepted, status...): "
+            "each segment shows their rates. Clear this to cluster on them too.",
+        )
     auto = st.toggle("Choose the number of segments automatically", value=True)
     k = st.slider("Number of segments (when not automatic)", 2, 12, 4)
     with st.expander("More settings"):
@@ -51,6 +60,7 @@ if go:
     options = forms.segment_options(
         kind=info.kind,
         features=features,
+        outcomes=outcomes,
         k=None if auto else k,
         k_max=k_max,
         seed=int(seed),

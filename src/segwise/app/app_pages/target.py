@@ -67,6 +67,8 @@ st.caption(
 )
 for note in summary["notes"]:
     st.caption(plain(note))
+for warning in summary["warnings"]:
+    st.warning(plain(warning), icon=":material/warning:")
 
 st.subheader("Confusion matrix")
 chart(figures.confusion_chart(summary["confusion_matrix"], summary["classes"]), key="confusion")
