@@ -598,7 +598,7 @@ def test_customer_table_run_names_with_commas_numbers_and_read_out(tmp_path: Pat
 
     table = generate_customers(400, seed=2)
     table.to_csv(tmp_path / "customers.csv", index=False)
-    run, seg = service.run_segment(tmp_path / "customers.csv", service.SegmentOptions(k=3))
+    run, seg = service.run_segment(tmp_path / "customers.csv", service.SegmentOptions(k=5))
     assert all("," in name for name in seg.names)
     text = f"{seg.names[2].upper()},{seg.names[0]}"
     made = cli(
