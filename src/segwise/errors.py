@@ -58,3 +58,11 @@ class NotFoundError(SegwiseError):
 
 class NotDoneError(InputError):
     """A run's results were asked for while it is queued, running or failed."""
+
+
+class NotAllowedError(SegwiseError):
+    """The one acting lacks the role an action needs (HTTP 403)."""
+
+
+class SignInError(SegwiseError):
+    """A sign-in or API key was refused: unknown, wrong, disabled or rate-limited (HTTP 401)."""
