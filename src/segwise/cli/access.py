@@ -190,3 +190,62 @@ def audit(
             f"{e.at:%Y-%m-%d %H:%M:%S}  {e.actor:<20} {e.action:<18} {e.target or '':<24} "
             f"{detail}" + (f"  from {e.address}" if e.address else "")
         )
+
+
+@app.command()
+@errors_exit_2
+def forget(
+    customer_id: Annotated[str, typer.Argument(help="The customer's id, as in the data.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Erase a customer from every stored dataset, run and kept file; later ingests drop them.
+
+    The audit log records the erasure under a keyed hash of the id, never the id. Files
+    already downloaded, and models' aggregates, are out of reach: run again to retrain.
+    Example: segwise forget 12003
+    """
+    from segwise import service
+
+    found = service.forget_customer(customer_id)
+    if as_json:
+        typer.echo(json.dumps(found.to_dict(), indent=2))
+        return
+    if not found.found:
+        typer.echo("no stored data held this customer; it is on the erasure list for the future")
+        return
+    for dataset, lines in found.datasets.items():
+        typer.echo(f"dataset {dataset}: {lines:,} lines removed")
+    for run, rows in found.runs.items():
+        typer.echo(f"run {run}: {rows:,} rows removed")
+    for path, what in found.files.items():
+        typer.echo(f"{path}: {what}")
+    typer.echo("erased; models keep only aggregates: run the segmentation again to drop them")
+
+
+retention_app = typer.Typer(help="Delete data older than SEGWISE_RETENTION_DAYS.")
+app.add_typer(retention_app, name="retention", no_args_is_help=True)
+
+
+@retention_app.command("run")
+@errors_exit_2
+def retention_run(
+    days: Annotated[
+        int | None, typer.Option(min=1, help="Days to keep (default SEGWISE_RETENTION_DAYS).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Delete datasets (with their runs), runs and uploads older than the retention period.
+
+    Run it from cron, e.g. daily: 0 3 * * * segwise retention run
+    Example: SEGWISE_RETENTION_DAYS=365 segwise retention run
+    """
+    from segwise import service
+
+    found = service.run_retention(days=days)
+    if as_json:
+        typer.echo(json.dumps(found.to_dict(), indent=2))
+        return
+    typer.echo(
+        f"before {found.cutoff:%Y-%m-%d}: {len(found.datasets)} datasets, {len(found.runs)} "
+        f"runs and {found.uploads} uploaded files deleted"
+    )

@@ -123,6 +123,15 @@ if TYPE_CHECKING:
     from segwise.service.demo import (
         run_demo as run_demo,
     )
+    from segwise.service.erasure import (
+        ErasureReport as ErasureReport,
+    )
+    from segwise.service.erasure import (
+        customer_ref as customer_ref,
+    )
+    from segwise.service.erasure import (
+        forget_customer as forget_customer,
+    )
     from segwise.service.exports import (
         table_bytes as table_bytes,
     )
@@ -173,6 +182,15 @@ if TYPE_CHECKING:
     )
     from segwise.service.results import (
         run_segments as run_segments,
+    )
+    from segwise.service.retention import (
+        RetentionReport as RetentionReport,
+    )
+    from segwise.service.retention import (
+        retention_at_start as retention_at_start,
+    )
+    from segwise.service.retention import (
+        run_retention as run_retention,
     )
     from segwise.service.rfm import (
         compute_rfm as compute_rfm,
@@ -245,6 +263,12 @@ _HOME = {
     "TargetReport": "segwise.predict.target",
     "table_bytes": "segwise.service.exports",
     "overall_profile": "segwise.service.profiles",
+    "RetentionReport": "segwise.service.retention",
+    "retention_at_start": "segwise.service.retention",
+    "run_retention": "segwise.service.retention",
+    "ErasureReport": "segwise.service.erasure",
+    "customer_ref": "segwise.service.erasure",
+    "forget_customer": "segwise.service.erasure",
     "Actor": "segwise.service.audit",
     "AuditEntry": "segwise.service.audit",
     "acting_as": "segwise.service.audit",
