@@ -82,6 +82,9 @@ if TYPE_CHECKING:
         acting_as as acting_as,
     )
     from segwise.service.audit import (
+        allowed as allowed,
+    )
+    from segwise.service.audit import (
         audit_events as audit_events,
     )
     from segwise.service.audit import (
@@ -272,6 +275,7 @@ _HOME = {
     "Actor": "segwise.service.audit",
     "AuditEntry": "segwise.service.audit",
     "acting_as": "segwise.service.audit",
+    "allowed": "segwise.service.audit",
     "audit_events": "segwise.service.audit",
     "current_actor": "segwise.service.audit",
     "record_event": "segwise.service.audit",

@@ -102,6 +102,11 @@ def require(action: str) -> Actor:
     return actor
 
 
+def allowed(action: str) -> bool:
+    """Whether the current actor's role allows ``action`` (what a page or button shows)."""
+    return current_actor().can(ACTION_NEEDS[action])
+
+
 def accounts(settings: Settings | None = None) -> Accounts:
     """The account tables of the configured catalog."""
     settings = settings or get_settings()
