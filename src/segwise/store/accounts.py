@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, func, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from segwise.errors import InputError, NotFoundError
@@ -222,15 +222,16 @@ class Accounts:
         address: str | None = None,
     ) -> None:
         """Append one event to the audit log."""
-        event = AuditEvent(
-            at=now(),
-            actor=actor[:120],
-            action=action,
-            target=None if target is None else target[:200],
-            detail=detail or {},
-            address=None if address is None else address[:64],
-        )
-        self.catalog.add(event)
+        row = {
+            "at": now(),
+            "actor": actor[:120],
+            "action": action,
+            "target": None if target is None else target[:200],
+            "detail": detail or {},
+            "address": None if address is None else address[:64],
+        }
+        with self.catalog.engine.begin() as con:  # a plain INSERT: no ORM unit of work
+            con.execute(insert(AuditEvent), [row])
 
     def events(
         self, *, since: datetime | None = None, actor: str | None = None, limit: int = 10_000
