@@ -19,7 +19,7 @@ from segwise import service
 from segwise.app import exports, forms, state
 from segwise.config import Settings, get_settings
 from segwise.demo import generate_log, write_log
-from segwise.errors import InputError
+from segwise.errors import InputError, SignInError
 from segwise.io.validate import REASONS
 
 ENTRY = Path(state.__file__).parent / "streamlit_app.py"
@@ -515,6 +515,24 @@ def test_an_admin_sees_every_page_and_the_audit_log(shop_csv):
     assert_no_exception(at)
     frame = at.dataframe[0].value
     assert {"signin", "user.add"} <= set(frame["what"])
+
+
+def test_an_admin_adds_and_disables_an_account(shop_csv):
+    service.add_user("ada", "admin", "admin-pass-0001")
+    at = open_page(sign_in(app(), "ada", "admin-pass-0001"), "accounts")
+    assert_no_exception(at)
+    at.text_input[0].input("newbie")
+    at.selectbox[0].select("analyst")
+    at.text_input[1].input("newbie-pass-01")
+    at.text_input[2].input("newbie-pass-01")
+    at = click(at, "Add account")
+    assert_no_exception(at)
+    assert {u.name: u.role for u in service.list_users()} == {"ada": "admin", "newbie": "analyst"}
+    at.selectbox[1].select("newbie")
+    at = click(at, "Disable")
+    assert [u.disabled for u in service.list_users() if u.name == "newbie"] == [True]
+    with pytest.raises(SignInError):
+        service.sign_in("newbie", "newbie-pass-01")
 
 
 def test_a_sign_in_expires(shop_csv):

@@ -36,6 +36,7 @@ PAGES = [  # (script, title, icon, what the user must be allowed to do to see it
     ("app_pages/target.py", "Target", ":material/target:", "run"),
     ("app_pages/history.py", "History", ":material/history:", "read"),
     ("app_pages/audit.py", "Audit", ":material/policy:", "audit"),
+    ("app_pages/accounts.py", "Accounts", ":material/manage_accounts:", "users"),
 ]
 
 shown = [page for page in PAGES if service.allowed(page[3])]
