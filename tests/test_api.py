@@ -128,13 +128,16 @@ def test_missing_or_wrong_key_is_401(client, method, path, body, headers):
     assert "X-API-Key" in answer.json()["detail"]
 
 
-def test_read_only_key_reads_and_predicts_but_cannot_write(client, run, shop):
+def test_read_only_key_is_a_viewer_it_reads_but_cannot_write_look_up_or_predict(client, run, shop):
     assert upload(client, shop, headers=READ).status_code == 403
     answer = client.post("/v1/runs", json={"dataset": "d0123456789a"}, headers=READ)
-    assert answer.status_code == 403 and "read-only" in answer.json()["detail"]
+    assert answer.status_code == 403 and "viewer" in answer.json()["detail"]
     assert client.get("/v1/runs", headers=READ).status_code == 200
+    assert client.get(f"/v1/runs/{run}/segments", headers=READ).status_code == 200
     one = {"customers": [{"recency": 5, "frequency": 4, "monetary": 300.0}]}
-    assert client.post(f"/v1/runs/{run}/predict", json=one, headers=READ).status_code == 200
+    assert client.post(f"/v1/runs/{run}/predict", json=one, headers=READ).status_code == 403
+    assert client.post(f"/v1/runs/{run}/predict", json=one, headers=WRITE).status_code == 200
+    assert client.get(f"/v1/runs/{run}/customers/12007", headers=READ).status_code == 403
     assert client.get("/v1/runs", headers={"X-API-Key": "other-rw-key"}).status_code == 200
 
 
@@ -177,7 +180,7 @@ def test_customer_lookup(client, run):
     settings = client.app.state.settings  # type: ignore[attr-defined]
     table = service.read_assignments(run, settings=settings)
     first = table.iloc[0]
-    found = client.get(f"/v1/runs/{run}/customers/{first.customer_id}", headers=READ).json()
+    found = client.get(f"/v1/runs/{run}/customers/{first.customer_id}", headers=WRITE).json()
     assert found["customer_id"] == str(first.customer_id)
     assert found["segment"] == int(first.segment) and found["segment_name"] == first.segment_name
     assert set(found["features"]) >= {"recency", "frequency", "monetary"}
@@ -191,12 +194,12 @@ def test_predict_one_and_many_agree_with_the_run(client, run):
     assert set(features) == {"recency", "frequency", "monetary"}
     assert features["recency"]["kind"] == "number"
     rows = table[list(features)].to_dict("records")
-    one = client.post(f"/v1/runs/{run}/predict", json={"customers": rows[:1]}, headers=READ)
+    one = client.post(f"/v1/runs/{run}/predict", json={"customers": rows[:1]}, headers=WRITE)
     assert one.status_code == 200
     [answer] = one.json()
     assert set(answer) == {"segment", "segment_name", "probability", "recommendation"}
     assert answer["segment"] == int(table.segment.iloc[0]) and 0 < answer["probability"] <= 1
-    many = client.post(f"/v1/runs/{run}/predict", json={"customers": rows * 3}, headers=READ)
+    many = client.post(f"/v1/runs/{run}/predict", json={"customers": rows * 3}, headers=WRITE)
     assert many.status_code == 200 and len(many.json()) == 450  # over INLINE_ROWS: a thread
     placed = pd.DataFrame(many.json()[:150])
     assert (placed.segment.to_numpy() == table.segment.to_numpy()).all()  # the run, exactly
@@ -207,13 +210,13 @@ def test_predict_one_and_many_agree_with_the_run(client, run):
 
 def test_predict_takes_blanks_and_ignores_extra_keys(client, run):
     rows = [{"recency": None, "frequency": 2, "monetary": "", "customer_id": "x"}]
-    answer = client.post(f"/v1/runs/{run}/predict", json={"customers": rows}, headers=READ)
+    answer = client.post(f"/v1/runs/{run}/predict", json={"customers": rows}, headers=WRITE)
     assert answer.status_code == 200 and len(answer.json()) == 1
 
 
 def test_metrics(client, run):
     one = {"customers": [{"recency": 5, "frequency": 4, "monetary": 300.0}]}
-    client.post(f"/v1/runs/{run}/predict", json=one, headers=READ)
+    client.post(f"/v1/runs/{run}/predict", json=one, headers=WRITE)
     text = client.get("/metrics", headers=READ).text
     assert 'segwise_http_requests_total{method="POST",route="/v1/runs/{run_id}/predict"' in text
     assert "segwise_http_request_duration_seconds_bucket" in text
@@ -274,7 +277,7 @@ def test_wrong_run_bodies_are_422_naming_the_field(client, body, field):
     ],
 )
 def test_wrong_predict_bodies_are_422(client, run, body, named):
-    answer = client.post(f"/v1/runs/{run}/predict", json=body, headers=READ)
+    answer = client.post(f"/v1/runs/{run}/predict", json=body, headers=WRITE)
     assert answer.status_code == 422 and named in answer.json()["detail"]
 
 
@@ -283,19 +286,19 @@ def test_predict_values_the_model_refuses_are_422_naming_column_and_row(client, 
         {"recency": 3, "frequency": 1, "monetary": 10},
         {"recency": "ten days", "frequency": 1, "monetary": 10},
     ]
-    answer = client.post(f"/v1/runs/{run}/predict", json={"customers": rows}, headers=READ)
+    answer = client.post(f"/v1/runs/{run}/predict", json={"customers": rows}, headers=WRITE)
     assert answer.status_code == 422
     assert answer.json()["column"] == "recency" and answer.json()["row"] == 2
-    missing = client.post(f"/v1/runs/{run}/predict", json={"customers": [{}]}, headers=READ)
+    missing = client.post(f"/v1/runs/{run}/predict", json={"customers": [{}]}, headers=WRITE)
     assert missing.status_code == 422 and "recency" in missing.json()["detail"]
 
 
 def test_unknown_run_and_customer_are_404(client, run):
     for path in ("", "/segments", "/customers/1", "/features"):
-        assert client.get(f"/v1/runs/rnope{path}", headers=READ).status_code == 404
+        assert client.get(f"/v1/runs/rnope{path}", headers=WRITE).status_code == 404
     one = {"customers": [{"recency": 1}]}
-    assert client.post("/v1/runs/rnope/predict", json=one, headers=READ).status_code == 404
-    answer = client.get(f"/v1/runs/{run}/customers/no-such-customer", headers=READ)
+    assert client.post("/v1/runs/rnope/predict", json=one, headers=WRITE).status_code == 404
+    answer = client.get(f"/v1/runs/{run}/customers/no-such-customer", headers=WRITE)
     assert answer.status_code == 404 and "no-such-customer" in answer.json()["detail"]
 
 
@@ -308,10 +311,10 @@ def test_results_of_a_run_not_done_are_409(client, served):
     settings = client.app.state.settings  # type: ignore[attr-defined]
     queued = service.start_run(served[1], service.SegmentOptions(k=2), settings=settings)
     for path in ("/segments", "/customers/1", "/features"):
-        answer = client.get(f"/v1/runs/{queued.id}{path}", headers=READ)
+        answer = client.get(f"/v1/runs/{queued.id}{path}", headers=WRITE)
         assert answer.status_code == 409 and "queued" in answer.json()["detail"]
     one = {"customers": [{"recency": 1}]}
-    assert client.post(f"/v1/runs/{queued.id}/predict", json=one, headers=READ).status_code == 409
+    assert client.post(f"/v1/runs/{queued.id}/predict", json=one, headers=WRITE).status_code == 409
     assert client.get(f"/v1/runs/{queued.id}", headers=READ).json()["status"] == "queued"
 
 
@@ -388,11 +391,11 @@ def test_upload_of_a_customer_table_then_predict_with_answers(tmp_path):
             {"income": 3.5, "age": 41, "owner": "yes", "card": True},
             {"income": 1.2, "age": 23.5, "owner": False, "card": "no"},
         ]
-        answer = client.post(f"/v1/runs/{run}/predict", json={"customers": rows}, headers=READ)
+        answer = client.post(f"/v1/runs/{run}/predict", json={"customers": rows}, headers=WRITE)
         assert answer.status_code == 200, answer.text
         assert [p["segment"] in (0, 1) for p in answer.json()] == [True, True]
         bad = [{"income": 3.5, "age": 41, "owner": "perhaps", "card": True}]
-        refused = client.post(f"/v1/runs/{run}/predict", json={"customers": bad}, headers=READ)
+        refused = client.post(f"/v1/runs/{run}/predict", json={"customers": bad}, headers=WRITE)
         assert refused.status_code == 422 and refused.json()["column"] == "owner"
 
 
@@ -463,7 +466,7 @@ def test_predict_refuses_nonsense_numbers(client, run, body, needle):
     answer = client.post(
         f"/v1/runs/{run}/predict",
         content=body,
-        headers=READ | {"content-type": "application/json"},
+        headers=WRITE | {"content-type": "application/json"},
     )
     assert answer.status_code == 422, answer.text
     assert needle in json.dumps(answer.json())

@@ -19,7 +19,7 @@ from segwise import service
 from segwise.app import exports, forms, state
 from segwise.config import Settings, get_settings
 from segwise.demo import generate_log, write_log
-from segwise.errors import InputError
+from segwise.errors import InputError, SignInError
 from segwise.io.validate import REASONS
 
 ENTRY = Path(state.__file__).parent / "streamlit_app.py"
@@ -31,6 +31,14 @@ def shop_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An Online-Retail-style export (`;`, day-first dates, decimal commas, float ids)."""
     folder = tmp_path_factory.mktemp("shop")
     return write_log(generate_log(300, seed=3).lines, folder / "online_retail.csv", style="uk")
+
+
+@pytest.fixture(autouse=True)
+def on_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard as `segwise app` starts it by default: on 127.0.0.1, so with no
+    account it runs in single-user local mode."""
+    monkeypatch.setenv("SEGWISE_APP_HOST", "127.0.0.1")
+    get_settings.cache_clear()
 
 
 def app() -> AppTest:
@@ -453,8 +461,95 @@ def test_segwise_app_qr_shows_the_network_address(cli, monkeypatch):
 
     monkeypatch.setattr(dashboard, "launch", lambda command: 0)
     monkeypatch.setattr(dashboard, "network_address", lambda: "192.168.1.20")
+    refused = cli("app", "--host", "0.0.0.0", "--qr")  # open to the network, yet no account
+    assert refused.exit_code == 2 and "segwise users add NAME --role admin" in refused.stderr
+    service.add_user("amina", "admin", "a-long-password")
     result = cli("app", "--host", "0.0.0.0", "--qr")
     assert result.exit_code == 0, result.stderr
     assert "http://192.168.1.20:8501" in result.stdout
     assert "█" in result.stdout or "▀" in result.stdout  # the QR code, drawn in the terminal
     assert cli("app", "--port", "70000").exit_code == 2
+
+
+# --- sign-in and roles ----------------------------------------------------------------
+
+
+def sign_in(at: AppTest, name: str, password: str) -> AppTest:
+    at.text_input[0].input(name)
+    at.text_input[1].input(password)
+    return click(at, "Sign in")
+
+
+def test_with_an_account_only_the_sign_in_form_shows_until_signed_in(shop_csv):
+    service.add_user("vic", "viewer", "viewer-pass-0001")
+    run_log(shop_csv, k=3)
+    at = app()
+    assert_no_exception(at)
+    assert [t.value for t in at.title] == ["Sign in"]
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.get("file_uploader") and not at.get("plotly_chart")
+    at = sign_in(at, "vic", "not-the-password")
+    assert "wrong name or password" in texts(at) and [t.value for t in at.title] == ["Sign in"]
+    at = sign_in(at, "vic", "viewer-pass-0001")
+    assert_no_exception(at)
+    assert [t.value for t in at.title] == ["History"]  # a viewer's first page
+
+
+@pytest.mark.parametrize("page", ["data", "segments", "customer", "predict", "audit"])
+def test_a_viewer_cannot_reach_upload_export_or_look_up(shop_csv, page):
+    service.add_user("vic", "viewer", "viewer-pass-0001")
+    run_log(shop_csv, k=3)
+    at = sign_in(app(), "vic", "viewer-pass-0001")
+    assert_no_exception(at)
+    assert not at.get("file_uploader") and not at.get("download_button")
+    assert "Look up" not in [b.label for b in at.button]
+    with pytest.raises(ValueError, match=r"Known pages: \['[^']*history\.py'\]"):
+        open_page(at, page)  # the page is not in a viewer's navigation at all
+
+
+def test_an_admin_sees_every_page_and_the_audit_log(shop_csv):
+    service.add_user("ada", "admin", "admin-pass-0001")
+    at = sign_in(app(), "ada", "admin-pass-0001")
+    assert [t.value for t in at.title] == ["Data"]
+    at = open_page(at, "audit")
+    assert_no_exception(at)
+    frame = at.dataframe[0].value
+    assert {"signin", "user.add"} <= set(frame["what"])
+
+
+def test_an_admin_adds_and_disables_an_account(shop_csv):
+    service.add_user("ada", "admin", "admin-pass-0001")
+    at = open_page(sign_in(app(), "ada", "admin-pass-0001"), "accounts")
+    assert_no_exception(at)
+    at.text_input[0].input("newbie")
+    at.selectbox[0].select("analyst")
+    at.text_input[1].input("newbie-pass-01")
+    at.text_input[2].input("newbie-pass-01")
+    at = click(at, "Add account")
+    assert_no_exception(at)
+    assert {u.name: u.role for u in service.list_users()} == {"ada": "admin", "newbie": "analyst"}
+    at.selectbox[1].select("newbie")
+    at = click(at, "Disable")
+    assert [u.disabled for u in service.list_users() if u.name == "newbie"] == [True]
+    with pytest.raises(SignInError):
+        service.sign_in("newbie", "newbie-pass-01")
+
+
+def test_a_sign_in_expires(shop_csv):
+    import time
+
+    from segwise.app import signin
+
+    service.add_user("ali", "analyst", "analyst-pass-001")
+    at = sign_in(app(), "ali", "analyst-pass-001")
+    assert [t.value for t in at.title] == ["Data"]
+    at.session_state[signin.SINCE] = time.monotonic() - 481 * 60  # past SESSION_MINUTES
+    at = at.run()
+    assert [t.value for t in at.title] == ["Sign in"]
+
+
+def test_without_an_account_off_this_machine_it_asks_to_sign_in(monkeypatch):
+    monkeypatch.setenv("SEGWISE_APP_HOST", "0.0.0.0")  # e.g. `streamlit run` on every address
+    get_settings.cache_clear()
+    at = app()
+    assert [t.value for t in at.title] == ["Sign in"]

@@ -1,6 +1,8 @@
 """The dashboard in a real browser: `segwise app` on a free port, driven by Playwright through
-Debian's Chromium (never a downloaded browser). Upload an Online-Retail-style export, store
-it, find segments, look a customer up, predict one, compare two runs; the screenshots it
+Debian's Chromium (never a downloaded browser). With accounts in the catalog only a sign-in
+form shows at first; an analyst signs in, uploads an Online-Retail-style export, stores it,
+finds segments, looks a customer up, predicts one, compares two runs; a viewer signs in and
+reaches none of upload, export and look-up; the screenshots it
 takes are the README's (docs/img/app-*.png) when SEGWISE_SCREENSHOTS=1, so a test run leaves
 the tree as it was; otherwise they go to a temporary folder.
 """
@@ -33,6 +35,7 @@ WAIT_MS = 120_000
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 SEGWISE_MAIN = "from segwise.cli import main; main()"
+ACCOUNTS = {"ana": ("analyst", "analyst-pass-0001"), "vic": ("viewer", "viewer-pass-0001")}
 
 pytestmark = [
     pytest.mark.skipif(
@@ -58,6 +61,15 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     script = Path(sys.executable).parent / "segwise"
     segwise = [str(script)] if script.exists() else [sys.executable, "-c", SEGWISE_MAIN]
     env = os.environ | {"SEGWISE_HOME": str(folder / "home"), "SEGWISE_THREADS": "2"}
+    for name, (role, password) in ACCOUNTS.items():
+        subprocess.run(
+            [*segwise, "users", "add", name, "--role", role, "--password-stdin"],
+            env=env,
+            input=password + "\n",
+            text=True,
+            check=True,
+            capture_output=True,
+        )
     log = (folder / "server.log").open("w")
     server = subprocess.Popen(
         [*segwise, "app", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
@@ -131,8 +143,24 @@ def test_upload_segment_look_up_predict_compare(dashboard: str, shop_log: Path) 
             browser.close()
 
 
+def _sign_in(page: Any, name: str) -> None:
+    """Only the sign-in form shows; fill it in as ``name``."""
+    page.get_by_role("heading", name="Sign in", exact=True).wait_for()
+    assert page.locator('input[type="file"]').count() == 0
+    assert page.get_by_role("link", name="Data", exact=True).count() == 0
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Password", exact=True).fill(ACCOUNTS[name][1])
+    page.get_by_role("button", name="Sign in", exact=True).click()
+
+
 def _walk_through(page: Any, url: str, shop_log: Path) -> None:
     page.goto(url)
+    page.get_by_label("Name", exact=True).wait_for()
+    page.get_by_label("Name", exact=True).fill("ana")
+    page.get_by_label("Password", exact=True).fill("a-wrong-password")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_text("wrong name or password").wait_for()
+    _sign_in(page, "ana")
     page.get_by_role("heading", name="Data", exact=True).wait_for()
 
     # Data: upload, preview with detected roles, store, cleaning report
@@ -213,3 +241,27 @@ def _walk_through(page: Any, url: str, shop_log: Path) -> None:
     _idle(page)
     page.locator(".js-plotly-plot").nth(1).wait_for()  # migration and drift
     _shoot(page, "app-history.png")
+
+
+def test_a_viewer_reaches_no_upload_export_or_look_up(dashboard: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+        )
+        page = browser.new_page(viewport=DESKTOP)
+        page.set_default_timeout(WAIT_MS)
+        try:
+            for path in ("", "/data", "/segments", "/customer", "/predict"):
+                page.goto(dashboard + path)  # a new URL is a new session: sign in again
+                _sign_in(page, "vic")
+                page.get_by_role("heading", name="History", exact=True).wait_for()
+                _idle(page)
+                for title in ("Data", "Segments", "Customer", "Predict", "Target", "Audit"):
+                    assert page.get_by_role("link", name=title, exact=True).count() == 0
+                assert page.locator('input[type="file"]').count() == 0
+                assert page.get_by_role("button", name="Look up").count() == 0
+                assert page.locator('[data-testid="stDownloadButton"]').count() == 0
+        finally:
+            browser.close()

@@ -272,6 +272,7 @@ def test_schema_matches_the_migrations(backend):
     catalog = Catalog.open(settings.home, settings.database_url)
     with catalog.engine.connect() as con:
         assert con.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == HEAD
+        from segwise.store import accounts  # noqa: F401 (its tables join Base's metadata)
         from segwise.store.schema import Base
 
         diff = compare_metadata(MigrationContext.configure(con), Base.metadata)

@@ -78,6 +78,28 @@ class Settings(BaseSettings):
         description="Memory the API's upload reader process may use, in MB; a file that needs "
         "more is refused.",
     )
+    session_minutes: int = Field(
+        default=480, ge=1, description="How long a dashboard sign-in lasts, in minutes."
+    )
+    signin_attempts: int = Field(
+        default=5, ge=1, description="Wrong passwords per name in 15 minutes before sign-in waits."
+    )
+    retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Delete datasets and runs older than this many days (`segwise retention "
+        "run`, and at start-up of the API and the dashboard); unset keeps them.",
+    )
+    erasure_key: SecretStr | None = Field(
+        default=None,
+        description="Secret key of the erased-customer hashes (default: the pseudonymise key, "
+        "else a key file made in SEGWISE_HOME).",
+    )
+    app_host: str = Field(
+        default="",
+        description="Address the dashboard listens on (set by `segwise app`); with no account "
+        "and a loopback address the dashboard runs in single-user local mode.",
+    )
     model_key: SecretStr | None = Field(
         default=None,
         description="Secret key signing model files (HMAC); a file that does not match is refused.",

@@ -62,3 +62,11 @@ class NotDoneError(InputError):
 
 class FitError(InputError):
     """A model cannot be fitted to the data given: too little of it, or no optimum found."""
+
+
+class NotAllowedError(SegwiseError):
+    """The one acting lacks the role an action needs (HTTP 403)."""
+
+
+class SignInError(SegwiseError):
+    """A sign-in or API key was refused: unknown, wrong, disabled or rate-limited (HTTP 401)."""

@@ -29,14 +29,24 @@ from segwise.api.deps import KeyRing
 from segwise.api.limits import BodyLimit
 from segwise.api.monitoring import Metrics, MetricsMiddleware
 from segwise.api.reader import UploadReader
-from segwise.api.routes import campaigns, customers, datasets, health, metrics, runs, value
+from segwise.api.routes import audit, campaigns, customers, datasets, health, metrics, runs, value
 from segwise.api.worker import RunWorker, WorkerMode
 from segwise.config import Settings, get_settings
-from segwise.errors import ConfigError, InputError, NotDoneError, NotFoundError, SegwiseError
+from segwise.errors import (
+    ConfigError,
+    InputError,
+    NotAllowedError,
+    NotDoneError,
+    NotFoundError,
+    SegwiseError,
+    SignInError,
+)
 
 log = logging.getLogger("segwise.api")
 
 ERROR_STATUS: list[tuple[type[SegwiseError], int]] = [  # first match wins
+    (SignInError, status.HTTP_401_UNAUTHORIZED),
+    (NotAllowedError, status.HTTP_403_FORBIDDEN),
     (NotFoundError, status.HTTP_404_NOT_FOUND),
     (NotDoneError, status.HTTP_409_CONFLICT),
     (InputError, status.HTTP_422_UNPROCESSABLE_CONTENT),
@@ -52,9 +62,12 @@ Customer segments over HTTP: upload a transaction log or a customer table, start
 segmentation run in the background, read its segments, look up a customer, and place new
 customers in a run's segments in real time.
 
-Every route but `/healthz`, `/docs` and `/openapi.json` needs header `X-API-Key`: a key from
-`SEGWISE_API_KEYS` (read-write) or `SEGWISE_API_READ_KEYS` (read-only: no uploads, no new
-runs). Errors are JSON `{"detail": "..."}`. See docs/api.md.
+Every route but `/healthz`, `/docs` and `/openapi.json` needs header `X-API-Key`: a user's
+key (`segwise keys create --user NAME`, with that user's role), or a script key from
+`SEGWISE_API_KEYS` (role analyst) or `SEGWISE_API_READ_KEYS` (role viewer). Roles: viewer
+reads runs and segments; analyst also uploads, runs, looks customers up and predicts; admin
+also reads the audit log. A role too low answers 403. Errors are JSON `{"detail": "..."}`.
+See docs/api.md.
 """
 
 
@@ -88,7 +101,7 @@ def create_app(settings: Settings | None = None, *, worker_mode: WorkerMode = "p
         finished=app.state.metrics.run_finished,
     )
     app.state.reader = UploadReader(settings, isolated=worker_mode == "process")
-    for module in (datasets, runs, customers, value, campaigns, health, metrics):
+    for module in (datasets, runs, customers, value, campaigns, audit, health, metrics):
         app.include_router(module.router)
     app.add_exception_handler(SegwiseError, _segwise_error)
     app.add_exception_handler(HTTPException, _http_error)
@@ -113,7 +126,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
     settings: Settings = app.state.settings
     if not app.state.keys:
-        log.warning("SEGWISE_API_KEYS is not set: every call but /healthz will answer 401")
+        log.warning("SEGWISE_API_KEYS is not set: only users' keys (segwise keys create) work")
+    await run_in_threadpool(service.retention_at_start, settings)  # SEGWISE_RETENTION_DAYS
     runs = await run_in_threadpool(service.list_runs, settings=settings)  # interrupted -> failed
     preload = asyncio.create_task(_preload(runs, settings))  # answers never wait on it
     try:

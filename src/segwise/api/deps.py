@@ -1,58 +1,69 @@
-"""What routes depend on: the app's settings, its run worker and metrics, and the API key check.
+"""What routes depend on: the app's settings, its run worker and metrics, and who calls.
 
-The dependencies are ``async`` although they never wait: FastAPI runs a plain ``def``
+The dependencies are ``async`` although they rarely wait: FastAPI runs a plain ``def``
 dependency in its thread pool, a hop that costs more than the work here.
 
-Keys come from ``SEGWISE_API_KEYS`` (read-write) and ``SEGWISE_API_READ_KEYS`` (read-only).
-Only their SHA-256 digests are kept once the app is made, and a presented key is compared
-with every digest in constant time (``hmac.compare_digest``), so neither its length nor
-which key it nearly matched leaks through timing.
+A key is either a script key from ``SEGWISE_API_KEYS`` (role analyst) or
+``SEGWISE_API_READ_KEYS`` (role viewer), kept only as SHA-256 digests and compared with
+every digest in constant time (``hmac.compare_digest``), or a user's key (``sw_...``, made
+by ``segwise keys create``) carrying that user's role. Each route depends on ``allow(action)``:
+it finds the caller, makes them the actor of the request, and asks the service whether their
+role allows the action (403 when not); the service records what they do in the audit log.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader
+from starlette.concurrency import run_in_threadpool
 
+from segwise import service
 from segwise.api.monitoring import Metrics
 from segwise.api.worker import RunWorker
 from segwise.config import Settings
 
-Access = Literal["read", "write"]
+if TYPE_CHECKING:
+    from segwise.service import Actor
+
+SCRIPT_ROLES = (("api_keys", "analyst"), ("api_read_keys", "viewer"))
+"""The role of each kind of script key: read-write keys are analysts, read-only ones viewers."""
 
 
 @dataclass(frozen=True)
 class KeyRing:
-    """The digests of the configured keys and the access each grants."""
+    """The digests of the configured script keys and the role each grants."""
 
-    digests: tuple[tuple[bytes, Access], ...]
+    digests: tuple[tuple[bytes, str], ...]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KeyRing:
-        """Read-write keys from ``api_keys``, read-only ones from ``api_read_keys``."""
-        found: list[tuple[bytes, Access]] = [
-            (_digest(k), "write") for k in _split(settings.api_keys)
+        """Analyst keys from ``api_keys``, viewer keys from ``api_read_keys``."""
+        found = [
+            (_digest(k), role)
+            for field, role in SCRIPT_ROLES
+            for k in _split(str(getattr(settings, field)))
         ]
-        found += [(_digest(k), "read") for k in _split(settings.api_read_keys)]
         return cls(tuple(found))
 
     def __bool__(self) -> bool:
         return bool(self.digests)
 
-    def access(self, presented: str | None) -> Access | None:
-        """The access a presented key grants, or None; every digest is compared every time."""
+    def role(self, presented: str | None) -> str | None:
+        """The role a presented key grants (the highest), or None; every digest is compared
+        every time."""
         if not presented:
             return None
         digest = _digest(presented)
-        granted: Access | None = None
-        for known, access in self.digests:
-            if hmac.compare_digest(digest, known) and granted != "write":
-                granted = access
+        granted: str | None = None
+        for known, role in self.digests:
+            if hmac.compare_digest(digest, known) and granted != "analyst":
+                granted = role
         return granted
 
 
@@ -85,38 +96,63 @@ async def app_metrics(request: Request) -> Metrics:
 _api_key = APIKeyHeader(
     name="X-API-Key",
     auto_error=False,
-    description="A key from SEGWISE_API_KEYS (read-write) or SEGWISE_API_READ_KEYS (read-only).",
+    description="A user's key (`segwise keys create`), or a script key from SEGWISE_API_KEYS "
+    "(analyst) or SEGWISE_API_READ_KEYS (viewer).",
 )
 
 
-def _check(request: Request, key: str | None, needed: Access) -> None:
+async def caller(request: Request, key: str | None) -> Actor:
+    """The actor a request's key stands for (401 when none), made the request's actor."""
+    settings: Settings = request.app.state.settings
     ring: KeyRing = request.app.state.keys
-    granted = ring.access(key)
-    if granted is None:
+    address = request.client.host if request.client else None
+    actor: Actor | None = None
+    role = ring.role(key)
+    if key and role is not None:
+        name = "script:" + _digest(key).hex()[:8]  # which script key, never the key
+        actor = service.Actor(name=name, role=role, via="script", address=address)  # type: ignore[arg-type]
+    elif key and key.startswith("sw_"):
+        actor = await run_in_threadpool(service.key_actor, key, address=address, settings=settings)
+    if actor is None:
+        if key:  # a wrong key is worth a line in the audit log; no key at all is not
+            await run_in_threadpool(_refused, address, settings)
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "missing or unknown API key: send header X-API-Key"
-            + ("" if ring else " (the server has no keys: set SEGWISE_API_KEYS)"),
+            + ("" if ring else " (make one with `segwise keys create` or set SEGWISE_API_KEYS)"),
         )
-    if needed == "write" and granted != "write":
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            "this API key is read-only; uploads and new runs need a key from SEGWISE_API_KEYS",
-        )
+    service.set_actor(actor)
+    return actor
 
 
-async def read_access(request: Request, key: Annotated[str | None, Depends(_api_key)]) -> None:
-    """Any configured key: read-only or read-write."""
-    _check(request, key, "read")
+def _refused(address: str | None, settings: Settings) -> None:
+    anonymous = service.Actor(name="-", role="viewer", via="key", address=address)
+    service.record_event("key.refused", actor=anonymous, settings=settings)
 
 
-async def write_access(request: Request, key: Annotated[str | None, Depends(_api_key)]) -> None:
-    """A read-write key (uploads, new runs)."""
-    _check(request, key, "write")
+def allow(action: str) -> Callable[..., Awaitable[Actor]]:
+    """A dependency: the caller, when their role allows ``action`` (401 / 403 otherwise)."""
+
+    async def dependency(request: Request, key: Annotated[str | None, Depends(_api_key)]) -> Actor:
+        actor = await caller(request, key)
+        service.require(action)  # NotAllowedError: 403
+        return actor
+
+    dependency.__name__ = f"allow_{action}"
+    return dependency
+
+
+def _allowed(action: str) -> Any:
+    return Depends(allow(action))
 
 
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 WorkerDep = Annotated[RunWorker, Depends(app_worker)]
 MetricsDep = Annotated[Metrics, Depends(app_metrics)]
-ReadAccess = Depends(read_access)
-WriteAccess = Depends(write_access)
+ReadAccess = _allowed("read")
+UploadAccess = _allowed("upload")
+RunAccess = _allowed("run")
+LookupAccess = _allowed("lookup")
+ExportAccess = _allowed("export")
+PredictAccess = _allowed("predict")
+AuditAccess = _allowed("audit")

@@ -66,7 +66,8 @@ def read_upload(path: Path, name: str | None, kind: KindChoice, settings: Settin
     try:
         from segwise import service
 
-        return service.ingest(path, name=name, kind=kind, settings=capped)
+        with service.acting_as(actor):  # the request's caller: checked and audited as such
+            return service.ingest(path, name=name, kind=kind, settings=capped)
     except MemoryError:
         raise _too_big(settings) from None
     except ImportError as error:  # the libraries alone do not fit under the cap
@@ -101,8 +102,9 @@ class UploadReader:
             )
         loop = asyncio.get_running_loop()
         try:
+            actor = service.current_actor()
             return await loop.run_in_executor(
-                self._pool(), read_upload, path, name, kind, self.settings
+                self._pool(), read_upload, path, name, kind, self.settings, actor
             )
         except UploadMemoryError:
             self._replace()

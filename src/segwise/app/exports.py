@@ -30,12 +30,37 @@ def table_bytes(frame: pd.DataFrame, suffix: str) -> bytes:
 
 
 def later_table(build: Callable[[], pd.DataFrame], suffix: str) -> Callable[[], bytes]:
-    """Download data made only when the user clicks (Streamlit calls it then)."""
-    return lambda: table_bytes(build(), suffix)
+    """Download data made only when the user clicks (Streamlit calls it then, maybe in
+    another thread: the signed-in user is carried along, for the role check and the audit)."""
+    from segwise import service
+
+    actor = service.current_actor()
+
+    def make() -> bytes:
+        with service.acting_as(actor):
+            return table_bytes(build(), suffix)
+
+    return make
 
 
 def report_bytes(seg: Segmentation, title: str = "Customer segments") -> bytes:
-    """The self-contained HTML report of a run, as bytes."""
+    """The self-contained HTML report of a run, as bytes (a download, so audited)."""
+    from segwise import service
     from segwise.report.html import render_report
 
+    service.require("export")
+    service.record_event("export", "html", {"customers": int(seg.summary()["customers"])})
     return render_report(seg, title=title).encode("utf-8")
+
+
+def later_report(seg: Segmentation, title: str) -> Callable[[], bytes]:
+    """The report as download data made on click, as the signed-in user."""
+    from segwise import service
+
+    actor = service.current_actor()
+
+    def make() -> bytes:
+        with service.acting_as(actor):
+            return report_bytes(seg, title=title)
+
+    return make

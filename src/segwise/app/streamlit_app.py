@@ -1,4 +1,4 @@
-"""Entry script of the dashboard: page setup and navigation (``segwise app`` runs it).
+"""Entry script of the dashboard: page setup, sign-in and navigation (``segwise app`` runs it).
 
 Run it directly with ``streamlit run src/segwise/app/streamlit_app.py`` when developing.
 """
@@ -8,6 +8,9 @@ from __future__ import annotations
 import warnings
 
 import streamlit as st
+
+from segwise import service
+from segwise.app import signin
 
 # library chatter (k-means convergence on small samples, deprecations) is not for users
 warnings.simplefilter("ignore")
@@ -19,14 +22,29 @@ st.set_page_config(
     initial_sidebar_state="collapsed",
 )
 
-PAGES = [
-    st.Page("app_pages/data.py", title="Data", icon=":material/upload_file:", default=True),
-    st.Page("app_pages/segments.py", title="Segments", icon=":material/bubble_chart:"),
-    st.Page("app_pages/customer.py", title="Customer", icon=":material/person_search:"),
-    st.Page("app_pages/predict.py", title="Predict", icon=":material/online_prediction:"),
-    st.Page("app_pages/target.py", title="Target", icon=":material/target:"),
-    st.Page("app_pages/history.py", title="History", icon=":material/history:"),
-    st.Page("app_pages/campaigns.py", title="Campaigns", icon=":material/campaign:"),
+actor = signin.signed_in()
+if actor is None:
+    signin.sign_in_form()
+    st.stop()
+signin.signed_in_bar(actor)
+
+PAGES = [  # (script, title, icon, what the user must be allowed to do to see it)
+    ("app_pages/data.py", "Data", ":material/upload_file:", "upload"),
+    ("app_pages/segments.py", "Segments", ":material/bubble_chart:", "run"),
+    ("app_pages/customer.py", "Customer", ":material/person_search:", "lookup"),
+    ("app_pages/predict.py", "Predict", ":material/online_prediction:", "predict"),
+    ("app_pages/target.py", "Target", ":material/target:", "run"),
+    ("app_pages/history.py", "History", ":material/history:", "read"),
+    ("app_pages/campaigns.py", "Campaigns", ":material/campaign:", "export"),
+    ("app_pages/audit.py", "Audit", ":material/policy:", "audit"),
+    ("app_pages/accounts.py", "Accounts", ":material/manage_accounts:", "users"),
 ]
 
-st.navigation(PAGES, position="top").run()
+shown = [page for page in PAGES if service.allowed(page[3])]
+st.navigation(
+    [
+        st.Page(script, title=title, icon=icon, default=i == 0)
+        for i, (script, title, icon, _) in enumerate(shown)
+    ],
+    position="top",
+).run()

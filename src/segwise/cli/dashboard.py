@@ -17,6 +17,11 @@ from segwise.config import get_settings
 from segwise.errors import ConfigError, InputError
 
 ALL_ADDRESSES = ("0.0.0.0", "::", "")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+NO_ACCOUNT = (
+    "no account exists, so the dashboard would be open to anyone on the network: create one "
+    "first with `segwise users add NAME --role admin` (or keep --host 127.0.0.1)"
+)
 
 
 @app.command("app")
@@ -32,11 +37,18 @@ def dashboard(
 ) -> None:
     """Start the web dashboard: upload, segments, customer look-up, prediction, history.
 
+    With accounts (segwise users add), everyone signs in and sees what their role allows;
+    with none, it runs for this machine only and refuses any other --host.
     Uploads are limited to SEGWISE_MAX_UPLOAD_MB. Stop it with Ctrl+C.
     Example: segwise app --host 0.0.0.0 --qr
     """
+    from segwise import service
+
     if not 1 <= port <= 65535:
         raise InputError(f"--port {port} is out of range", hint="use 1..65535, e.g. 8501")
+    if host not in LOOPBACK and not service.has_accounts():
+        raise ConfigError(NO_ACCOUNT)
+    service.retention_at_start()  # SEGWISE_RETENTION_DAYS
     url = address(host, port)
     typer.echo(f"segwise dashboard: {url}")
     if qr:
@@ -107,7 +119,10 @@ def network_address() -> str:
 
 
 def launch(command: list[str]) -> int:
-    """Run Streamlit in this process's place (its signals and exit code are the command's)."""
+    """Run Streamlit in this process's place (its signals and exit code are the command's),
+    telling the dashboard the address it listens on (its local mode depends on it)."""
+    host = command[command.index("--server.address") + 1]
+    env = os.environ | {"SEGWISE_APP_HOST": host}
     if os.name == "posix":
-        os.execv(command[0], command)
-    return subprocess.call(command)
+        os.execve(command[0], command, env)
+    return subprocess.call(command, env=env)

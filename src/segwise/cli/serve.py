@@ -10,7 +10,8 @@ from segwise.cli.main import app, errors_exit_2
 
 NO_KEYS = (
     "warning: SEGWISE_API_KEYS is not set: every call but /healthz, /docs and /openapi.json "
-    "will answer 401 until you set it (e.g. SEGWISE_API_KEYS=$(openssl rand -hex 24))"
+    "will answer 401 but for users' keys (segwise keys create --user NAME), or set it "
+    "(e.g. SEGWISE_API_KEYS=$(openssl rand -hex 24))"
 )
 
 
@@ -28,7 +29,8 @@ def serve(
         int, typer.Option(min=1, max=32, help="Server processes answering requests.")
     ] = 1,
 ) -> None:
-    """Serve the REST API (OpenAPI at /docs); keys come from SEGWISE_API_KEYS.
+    """Serve the REST API (OpenAPI at /docs); keys: users' (segwise keys create) and
+    SEGWISE_API_KEYS.
 
     Example: SEGWISE_API_KEYS=s3cret segwise serve --port 8000
     """

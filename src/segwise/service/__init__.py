@@ -36,6 +36,75 @@ if TYPE_CHECKING:
     from segwise.segment.uplift import (
         Uplift as Uplift,
     )
+    from segwise.service.access import (
+        KeyInfo as KeyInfo,
+    )
+    from segwise.service.access import (
+        UserInfo as UserInfo,
+    )
+    from segwise.service.access import (
+        add_user as add_user,
+    )
+    from segwise.service.access import (
+        check_role as check_role,
+    )
+    from segwise.service.access import (
+        create_key as create_key,
+    )
+    from segwise.service.access import (
+        disable_user as disable_user,
+    )
+    from segwise.service.access import (
+        has_accounts as has_accounts,
+    )
+    from segwise.service.access import (
+        key_actor as key_actor,
+    )
+    from segwise.service.access import (
+        list_keys as list_keys,
+    )
+    from segwise.service.access import (
+        list_users as list_users,
+    )
+    from segwise.service.access import (
+        reset_password as reset_password,
+    )
+    from segwise.service.access import (
+        revoke_key as revoke_key,
+    )
+    from segwise.service.access import (
+        sign_in as sign_in,
+    )
+    from segwise.service.access import (
+        whoami as whoami,
+    )
+    from segwise.service.audit import (
+        Actor as Actor,
+    )
+    from segwise.service.audit import (
+        AuditEntry as AuditEntry,
+    )
+    from segwise.service.audit import (
+        acting_as as acting_as,
+    )
+    from segwise.service.audit import (
+        allowed as allowed,
+    )
+    from segwise.service.audit import (
+        audit_events as audit_events,
+    )
+    from segwise.service.audit import (
+        current_actor as current_actor,
+    )
+    from segwise.service.audit import (
+        record_event as record_event,
+    )
+    from segwise.service.audit import (
+        require as require,
+    )
+    from segwise.service.audit import (
+        set_actor as set_actor,
+    )
     from segwise.service.campaigns import (
         AudienceExport as AudienceExport,
     )
@@ -86,6 +155,15 @@ if TYPE_CHECKING:
     )
     from segwise.service.demo import (
         run_demo as run_demo,
+    )
+    from segwise.service.erasure import (
+        ErasureReport as ErasureReport,
+    )
+    from segwise.service.erasure import (
+        customer_ref as customer_ref,
+    )
+    from segwise.service.erasure import (
+        forget_customer as forget_customer,
     )
     from segwise.service.exports import (
         table_bytes as table_bytes,
@@ -143,6 +221,15 @@ if TYPE_CHECKING:
     )
     from segwise.service.results import (
         run_segments as run_segments,
+    )
+    from segwise.service.retention import (
+        RetentionReport as RetentionReport,
+    )
+    from segwise.service.retention import (
+        retention_at_start as retention_at_start,
+    )
+    from segwise.service.retention import (
+        run_retention as run_retention,
     )
     from segwise.service.rfm import (
         compute_rfm as compute_rfm,
@@ -264,6 +351,35 @@ _HOME = {
     "CampaignReport": "segwise.service.readout",
     "campaign_report": "segwise.service.readout",
     "Uplift": "segwise.segment.uplift",
+    "RetentionReport": "segwise.service.retention",
+    "retention_at_start": "segwise.service.retention",
+    "run_retention": "segwise.service.retention",
+    "ErasureReport": "segwise.service.erasure",
+    "customer_ref": "segwise.service.erasure",
+    "forget_customer": "segwise.service.erasure",
+    "Actor": "segwise.service.audit",
+    "AuditEntry": "segwise.service.audit",
+    "acting_as": "segwise.service.audit",
+    "allowed": "segwise.service.audit",
+    "audit_events": "segwise.service.audit",
+    "current_actor": "segwise.service.audit",
+    "record_event": "segwise.service.audit",
+    "require": "segwise.service.audit",
+    "set_actor": "segwise.service.audit",
+    "KeyInfo": "segwise.service.access",
+    "UserInfo": "segwise.service.access",
+    "add_user": "segwise.service.access",
+    "check_role": "segwise.service.access",
+    "create_key": "segwise.service.access",
+    "disable_user": "segwise.service.access",
+    "has_accounts": "segwise.service.access",
+    "key_actor": "segwise.service.access",
+    "list_keys": "segwise.service.access",
+    "list_users": "segwise.service.access",
+    "reset_password": "segwise.service.access",
+    "revoke_key": "segwise.service.access",
+    "sign_in": "segwise.service.access",
+    "whoami": "segwise.service.access",
 }
 __all__ = sorted(_HOME)
 

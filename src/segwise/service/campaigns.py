@@ -110,6 +110,9 @@ def create_campaign(
     split them into treatment and control, and store the campaign with its split."""
     import pandas as pd
 
+    from segwise.service.audit import record_event, require
+
+    require("export")  # it chooses customers by name for a message
     settings = settings or get_settings()
     name = _check_name(name)
     share = check_share(control)
@@ -153,6 +156,7 @@ def create_campaign(
         {"customer_id": c, "segment": s, "arm": a} for c, s, a in zip(ids, segs, arms, strict=True)
     ]
     add_campaign(catalog, row, rows)
+    record_event("campaign.create", row.id, {"customers": len(rows)}, settings=settings)
     return CampaignInfo.of(campaign(catalog, row.id))
 
 
@@ -178,11 +182,15 @@ def campaign_audience(
     """
     import pandas as pd
 
+    from segwise.service.audit import record_event, require
+
+    require("export")
     settings = settings or get_settings()
     catalog = open_catalog(settings)
     found = campaign(catalog, name)
     run = done_run(catalog, found.run_id)
     treated = members(catalog, found.id, "treatment")
+    record_event("campaign.audience", found.id, {"customers": len(treated)}, settings=settings)
     frame = pd.DataFrame(treated, columns=["customer_id", "segment", "arm"]).drop(columns="arm")
     frame["advice"] = frame["segment"].map(_advice(run, found.grouping))
     extra = [c for c in VALUE_COLUMNS if c in _assignment_columns(run, settings)]

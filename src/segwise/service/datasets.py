@@ -125,10 +125,34 @@ def ingest(
     """Store a file as a dataset (or find it stored already) and describe it.
 
     The same content (read with the same options) is stored once, under one id; ingesting it
-    again with another ``name`` renames that dataset, and the answer says so. ``source`` is
+    again with another ``name`` renames that dataset, and the answer says so. Customers on
+    the erasure list (``segwise forget``) are dropped before it is described; the upload is
+    recorded in the audit log (analysts and admins). ``source`` is
     where the catalog says it came from (default: the file's absolute path).
     """
+    from segwise.service.audit import record_event, require
+
+    require("upload")
     settings = settings or get_settings()
+    found = _ingest(Path(path), name, kind, options, pseudonymise, source, settings)
+    detail = {
+        "rows": found.rows,
+        "customers": found.customers,
+        "stored_before": found.stored_before,
+    }
+    record_event("dataset.ingest", found.id, detail, settings=settings)
+    return found
+
+
+def _ingest(
+    path: Path,
+    name: str | None,
+    kind: KindChoice,
+    options: RfmOptions | None,
+    pseudonymise: bool | None,
+    source: str | None,
+    settings: Settings,
+) -> DatasetInfo:
     options = options or RfmOptions()
     path = Path(path)
     if not path.is_file():
@@ -176,6 +200,9 @@ def ingest(
     )
     with contextlib.suppress(IntegrityError):  # the same file, ingested at the same moment
         catalog.add(row)
+    from segwise.service.erasure import drop_erased
+
+    drop_erased(row, settings)  # erased customers never come back with an old file
     return DatasetInfo.of(catalog.dataset(ident))
 
 

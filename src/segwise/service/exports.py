@@ -15,8 +15,13 @@ if TYPE_CHECKING:
 
 
 def table_bytes(frame: pd.DataFrame, suffix: str) -> bytes:
-    """``frame`` as a .csv or .xlsx file's bytes, formula-safe."""
+    """``frame`` as a .csv or .xlsx file's bytes, formula-safe; a download, so analysts and
+    admins only, and recorded in the audit log (how many rows, never which)."""
     from segwise.io.writers import write_frame
+    from segwise.service.audit import record_event, require
+
+    require("export")
+    record_event("export", suffix.lstrip("."), {"rows": len(frame)})
 
     with tempfile.TemporaryDirectory(prefix="segwise-download-") as folder:
         path = write_frame(frame, Path(folder) / f"table{suffix}")

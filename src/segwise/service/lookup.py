@@ -48,8 +48,16 @@ def lookup_customer(
     run_id: str, customer_id: str, *, settings: Settings | None = None
 ) -> dict[str, Any]:
     """Features, segment and its name and advice, RFM scores, where the customer stands in
-    each feature (percentile), and for logs the purchases by month and the top products."""
+    each feature (percentile), and for logs the purchases by month and the top products.
+    Analysts and admins; recorded in the audit log under a keyed hash of the id."""
+    from segwise.service.audit import record_event, require
+    from segwise.service.erasure import customer_ref
+
+    require("lookup")
     settings = settings or get_settings()
+    record_event(
+        "customer.lookup", customer_ref(customer_id, settings), {"run": run_id}, settings=settings
+    )
     view = _view(str(settings.home), settings.database_url, run_id)
     with _cursor() as con:
         return _lookup(con, view, settings, customer_id)

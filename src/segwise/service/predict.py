@@ -246,7 +246,9 @@ def predict_file(
     What the input check noticed is in the result's ``attrs["notes"]``."""
     from segwise.io.readers import read_table
     from segwise.io.roles import id_column
+    from segwise.service.audit import require
 
+    require("predict")
     predictor = Predictor.load(model)
     source, frame = read_table(path)
     needed = set(predictor.columns)
@@ -270,4 +272,7 @@ def predict_file(
     result.insert(0, "customer_id", frame.index.astype(str))
     result = result.reset_index(drop=True)
     result.attrs["notes"] = notes
+    from segwise.service.audit import record_event
+
+    record_event("predict", Path(model).name, {"customers": len(result)}, settings=settings)
     return result, predictor

@@ -99,7 +99,11 @@ def start_run(
     pseudonymise: bool | None = None,
     settings: Settings | None = None,
 ) -> RunInfo:
-    """Record a queued run of a dataset id, or of a file (ingested first)."""
+    """Record a queued run of a dataset id, or of a file (ingested first), in the catalog
+    and the audit log (analysts and admins)."""
+    from segwise.service.audit import record_event, require
+
+    require("run")
     settings = settings or get_settings()
     options = options or SegmentOptions()
     catalog = open_catalog(settings)
@@ -124,6 +128,7 @@ def start_run(
         created=now(),
     )
     catalog.add(run)
+    record_event("run.start", run.id, {"dataset": dataset.id}, settings=settings)
     return RunInfo.of(catalog.run(run.id))
 
 

@@ -217,6 +217,9 @@ def _engine(url: str) -> Engine:
         def _pragmas(dbapi_con: Any, _: Any) -> None:
             cursor = dbapi_con.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            # WAL's recommended durability: never corrupt; a power cut may undo the last
+            # commits, and a commit costs no fsync (an audited look-up: ~1 ms, not ~10)
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()

@@ -11,7 +11,7 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the error statuses a route may answer, all ``ErrorPublic``."""
     meaning = {
         401: "Missing or unknown API key.",
-        403: "The key is read-only.",
+        403: "The key's role does not allow this (viewer < analyst < admin).",
         404: "No such run or customer.",
         409: "The run is not done (queued, running or failed).",
         413: "The body is over the size limit.",

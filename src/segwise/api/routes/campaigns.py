@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from segwise import service
 from segwise.api.campaign_schemas import CampaignCreate, CampaignPublic, CampaignReportPublic
-from segwise.api.deps import ReadAccess, SettingsDep, WriteAccess
+from segwise.api.deps import ExportAccess, ReadAccess, SettingsDep
 from segwise.api.routes import errors
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
@@ -33,7 +33,7 @@ MEDIA = {
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=CampaignPublic,
-    dependencies=[WriteAccess],
+    dependencies=[ExportAccess],
     responses=errors(401, 403, 404, 409, 422),
     summary="Create a campaign",
 )
@@ -83,7 +83,7 @@ def get_campaign(name: CampaignName, settings: SettingsDep) -> CampaignPublic:
 
 @router.get(
     "/{name}/audience",
-    dependencies=[ReadAccess],
+    dependencies=[ExportAccess],
     responses={
         200: {
             "description": "The treatment group: customer_id, segment, advice, value columns.",

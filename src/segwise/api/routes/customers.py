@@ -6,11 +6,11 @@ import json
 from typing import Annotated
 
 import pandas as pd
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, BackgroundTasks, Path, Response
 from starlette.concurrency import run_in_threadpool
 
 from segwise import service
-from segwise.api.deps import MetricsDep, ReadAccess, SettingsDep
+from segwise.api.deps import LookupAccess, MetricsDep, PredictAccess, ReadAccess, SettingsDep
 from segwise.api.routes import errors
 from segwise.api.routes.runs import RunId
 from segwise.api.schemas import CustomerPublic, FeatureSpecPublic, Prediction, PredictRequest
@@ -20,7 +20,7 @@ INLINE_ROWS = 256
 takes ~1 ms, less than a hop to the thread pool); bigger ones in a thread, so a batch never
 holds up single customers."""
 
-router = APIRouter(prefix="/v1/runs/{run_id}", tags=["customers"], dependencies=[ReadAccess])
+router = APIRouter(prefix="/v1/runs/{run_id}", tags=["customers"])
 
 CustomerId = Annotated[
     str, Path(min_length=1, max_length=200, description="As in the data.", examples=["12007"])
@@ -30,7 +30,8 @@ CustomerId = Annotated[
 @router.get(
     "/customers/{customer_id}",
     response_model=CustomerPublic,
-    responses=errors(401, 404, 409, 422),
+    dependencies=[LookupAccess],
+    responses=errors(401, 403, 404, 409, 422),
     summary="Look up a customer",
 )
 def lookup_customer(
@@ -45,6 +46,7 @@ def lookup_customer(
 @router.get(
     "/features",
     response_model=dict[str, FeatureSpecPublic],
+    dependencies=[ReadAccess],
     responses=errors(401, 404, 409, 422),
     summary="What predict takes",
 )
@@ -57,15 +59,21 @@ def model_features(run_id: RunId, settings: SettingsDep) -> dict[str, FeatureSpe
 @router.post(
     "/predict",
     response_model=list[Prediction],
-    responses=errors(401, 404, 409, 413, 422),
+    dependencies=[PredictAccess],
+    responses=errors(401, 403, 404, 409, 413, 422),
     summary="Place customers in a run's segments",
 )
 async def predict(
-    run_id: RunId, body: PredictRequest, settings: SettingsDep, metrics: MetricsDep
+    run_id: RunId,
+    body: PredictRequest,
+    settings: SettingsDep,
+    metrics: MetricsDep,
+    background: BackgroundTasks,
 ) -> Response:
     """One answer per customer, in order: segment, its name, the model's probability and
     the recommendation. The run's model is loaded once and kept in memory; the first load
-    happens in a worker thread, so the server keeps answering meanwhile."""
+    happens in a worker thread, so the server keeps answering meanwhile. The audit log
+    records how many customers were placed, after the answer is sent."""
     predictor = await run_in_threadpool(service.run_predictor, run_id, settings=settings)
     rows = pd.DataFrame.from_records(body.customers)
     if len(rows) <= INLINE_ROWS:
@@ -73,6 +81,11 @@ async def predict(
     else:
         placed = await run_in_threadpool(predictor.predict, rows)
     metrics.count_predictions(run_id, placed["segment_name"])
+    actor = service.current_actor()
+    detail = {"customers": len(placed)}
+    background.add_task(
+        service.record_event, "predict", run_id, detail, actor=actor, settings=settings
+    )
     return Response(predictions_json(placed), media_type="application/json")
 
 

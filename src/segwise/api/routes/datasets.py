@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, status
 
 from segwise import service
-from segwise.api.deps import ReadAccess, SettingsDep, WriteAccess
+from segwise.api.deps import ReadAccess, SettingsDep, UploadAccess
 from segwise.api.routes import errors
 from segwise.api.schemas import DatasetPublic
 from segwise.api.upload import OPENAPI_BODY, receive_upload, upload_folder
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=DatasetPublic,
-    dependencies=[WriteAccess],
+    dependencies=[UploadAccess],
     responses=errors(401, 403, 413, 422),
     openapi_extra=OPENAPI_BODY,
     summary="Upload a dataset",

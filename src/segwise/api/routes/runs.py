@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from segwise import service
-from segwise.api.deps import ReadAccess, SettingsDep, WorkerDep, WriteAccess
+from segwise.api.deps import ReadAccess, RunAccess, SettingsDep, WorkerDep
 from segwise.api.routes import errors
 from segwise.api.schemas import RunCreate, RunDetail, RunPublic, RunQueued, SegmentPublic
 
@@ -23,7 +23,7 @@ RunId = Annotated[
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=RunQueued,
-    dependencies=[WriteAccess],
+    dependencies=[RunAccess],
     responses=errors(401, 403, 413, 422),
     summary="Start a run",
 )

@@ -12,7 +12,10 @@ st.title("History")
 runs = attempt(service.list_runs) or []
 if not runs:
     st.info("No runs yet: find segments first.", icon=":material/info:")
-    st.page_link("app_pages/segments.py", label="Go to Segments", icon=":material/bubble_chart:")
+    if service.allowed("run"):
+        st.page_link(
+            "app_pages/segments.py", label="Go to Segments", icon=":material/bubble_chart:"
+        )
     st.stop()
 
 table(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from segwise import service
 from segwise.app import cached, forms, state
 from segwise.app.widgets import attempt, plain, prediction_card, run_picker
 from segwise.report.charts import color
@@ -48,6 +49,7 @@ if submitted:
     result = attempt(forms.predict_one, predictor, values)
     if result is not None:
         st.session_state[state.PREDICTION] = (run_id, result)
+        service.record_event("predict", run_id, {"customers": 1})
 
 shown = st.session_state.get(state.PREDICTION)
 if shown is not None and shown[0] == run_id:

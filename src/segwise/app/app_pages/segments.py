@@ -140,7 +140,7 @@ for column, suffix in zip(down[:2], (".csv", ".xlsx"), strict=True):
     )
 down[2].download_button(
     "HTML report",
-    data=lambda: exports.report_bytes(seg, title=f"Customer segments of {info.name}"),
+    data=exports.later_report(seg, f"Customer segments of {info.name}"),
     file_name=f"report-{run_id}.html",
     mime=exports.MIME[".html"],
     on_click="ignore",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from segwise.store import accounts  # noqa: F401 (its tables join Base's metadata)
 from segwise.store.schema import Base
 
 connection = context.config.attributes["connection"]

@@ -1,7 +1,7 @@
 """Campaigns: an audience taken from a run's segments, split into treatment and control.
 
 Revision ID: 0003_campaigns
-Revises: 0001
+Revises: 0002_accounts
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_campaigns"
-down_revision = "0001"
+down_revision = "0002_accounts"
 branch_labels = None
 depends_on = None
 
