@@ -26,7 +26,7 @@ from segwise.config import Settings
 from segwise.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
-    from segwise.service import DatasetInfo
+    from segwise.service import Actor, DatasetInfo
     from segwise.service.datasets import KindChoice
 
 log = logging.getLogger("segwise.api")
@@ -55,7 +55,9 @@ def _cap_memory(megabytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
 
 
-def read_upload(path: Path, name: str | None, kind: KindChoice, settings: Settings) -> DatasetInfo:
+def read_upload(
+    path: Path, name: str | None, kind: KindChoice, settings: Settings, actor: Actor
+) -> DatasetInfo:
     """Ingest one upload in the reader process (what it returns is pickled back).
 
     Only segwise's own errors cross back (their one-line message intact); running out of
