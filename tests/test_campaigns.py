@@ -447,12 +447,14 @@ def test_api_campaign_flow(shop: str, shop_home: tuple[Path, str], tmp_path: Pat
         assert client.get("/v1/campaigns/api flow", headers=read).json() == found
         people = _members("api flow")
         treated = set(people.loc[people["arm"] == "treatment", "customer_id"])
-        audience = client.get("/v1/campaigns/api flow/audience?format=json", headers=read)
+        path = "/v1/campaigns/api flow/audience"
+        assert client.get(path, headers=read).status_code == 403  # viewers see no customers
+        audience = client.get(f"{path}?format=json", headers=write)
         assert {r["customer_id"] for r in audience.json()} == treated
-        csv = client.get(f"/v1/campaigns/{found['id']}/audience", headers=read)
+        csv = client.get(f"/v1/campaigns/{found['id']}/audience", headers=write)
         assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
         assert len(csv.text.strip().splitlines()) == len(treated) + 1
-        xlsx = client.get("/v1/campaigns/api flow/audience?format=xlsx", headers=read)
+        xlsx = client.get("/v1/campaigns/api flow/audience?format=xlsx", headers=write)
         assert xlsx.content[:2] == b"PK"
         buy = np.random.default_rng(2).random(len(people)) < 0.3
         log = _later_log(people, buy, tmp_path / "after.csv", 2)
@@ -478,7 +480,7 @@ def test_api_campaign_flow(shop: str, shop_home: tuple[Path, str], tmp_path: Pat
             ("/v1/campaigns/api flow/report", 422),
             ("/v1/campaigns/api flow/audience?format=pdf", 422),
         ]:
-            answer = client.get(url, headers=read)
+            answer = client.get(url, headers=write if "audience" in url else read)
             assert answer.status_code == code, (url, answer.text)
             assert answer.json()["detail"]
         bad = client.post("/v1/campaigns", json=body | {"control": 2}, headers=write)
@@ -491,9 +493,13 @@ def test_api_campaign_flow(shop: str, shop_home: tuple[Path, str], tmp_path: Pat
 
 
 # --- the dashboard ---------------------------------------------------------------------------
-def _page() -> Any:
+def _page(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The Campaigns page as `segwise app` serves it on this machine with no account (local
+    single-user mode: no sign-in form)."""
     from streamlit.testing.v1 import AppTest
 
+    monkeypatch.setenv("SEGWISE_APP_HOST", "127.0.0.1")
+    get_settings.cache_clear()
     from segwise.app import state
 
     entry = Path(state.__file__).parent / "streamlit_app.py"
@@ -506,14 +512,16 @@ def _click(at: Any, label: str) -> Any:
     return button.click().run()
 
 
-def test_dashboard_page_on_an_empty_catalog() -> None:
-    at = _page()
+def test_dashboard_page_on_an_empty_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _page(monkeypatch)
     assert not at.exception and not at.error
     assert any("No finished run yet" in str(i.value) for i in at.info)
 
 
-def test_dashboard_create_download_and_read_out(shop: str, tmp_path: Path) -> None:
-    at = _page()
+def test_dashboard_create_download_and_read_out(
+    shop: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = _page(monkeypatch)
     assert not at.exception, [e.value for e in at.exception]
     [name] = [w for w in at.text_input if w.label == "Name"]
     name.input("dash flow")
