@@ -69,7 +69,15 @@ def test_scores_cover_the_range_and_serialise() -> None:
     selection = select_k(X, k_min=2, k_max=7)
     assert [s.k for s in selection.scores] == list(range(2, 8))
     row = selection.scores[0].to_dict()
-    assert set(row) == {"k", "inertia", "silhouette", "calinski_harabasz", "davies_bouldin"}
+    assert set(row) == {
+        "k",
+        "inertia",
+        "silhouette",
+        "calinski_harabasz",
+        "davies_bouldin",
+        "min_share",
+    }
+    assert all(0 < s.min_share <= 0.5 for s in selection.scores)
     assert KScore(2, 1.0, float("nan"), 3.0, 4.0).to_dict()["silhouette"] is None  # JSON-safe
     inertia = [s.inertia for s in selection.scores]
     assert inertia == sorted(inertia, reverse=True)
@@ -131,21 +139,29 @@ def test_kneedle_finds_the_bend() -> None:
     assert find_elbow([2, 3], [5.0, 1.0]) is None
 
 
-def test_rule_prefers_the_k_the_other_criteria_back() -> None:
-    def score(k: int, sil: float, ch: float, db: float) -> KScore:
-        return KScore(k, 100.0 / k, sil, ch, db)
+def test_rule_takes_the_best_silhouette_unless_compact_groups_peak_inside() -> None:
+    """The old rule (silhouette within 0.1 of the best, then highest CH) took k = 2 below;
+    the best silhouette wins unless CH peaks inside the range within 10% of it."""
 
-    scores = [score(2, 0.50, 100, 0.9), score(3, 0.48, 150, 0.7), score(4, 0.30, 90, 1.2)]
-    k, reason = choose_k(scores, elbow=3)
-    assert k == 3  # silhouette within 0.1 of the best, and the highest CH
-    assert "within 0.1 of the best (0.50 at k = 2)" in reason
-    k, reason = choose_k(scores, elbow=3, silhouette_tol=0.01)
-    assert k == 2  # a clear silhouette peak wins
-    assert "more than 0.01 above any other k" in reason
-    scores = [score(2, 0.50, 100, 0.7), score(3, 0.48, 150, 0.9)]
-    k, reason = choose_k(scores, elbow=2)
-    assert k == 2  # silhouette, Davies-Bouldin and the elbow together outvote CH
-    assert "outvoting Calinski-Harabasz" in reason
+    def score(k: int, sil: float, ch: float, share: float = 0.2) -> KScore:
+        return KScore(k, 100.0 / k, sil, ch, 1.0, min_share=share)
+
+    real = [score(2, 0.164, 73), score(3, 0.149, 70), score(8, 0.200, 52), score(9, 0.189, 49)]
+    k, reason = choose_k(real)
+    assert k == 8  # ISLR Credit's scores: CH falls with k, so the silhouette decides
+    assert reason.startswith("k = 8: customers are best separated into 8 segments")
+    assert "next 0.189 at k = 9" in reason and "for more segments, k = 9" in reason
+    compact = [score(2, 0.58, 36_000), score(5, 0.54, 48_500), score(6, 0.47, 48_000)]
+    k, reason = choose_k(compact)
+    assert k == 5 and "peaks at 5" in reason  # within 10% of 0.58 and a CH peak inside
+    far = [score(2, 0.58, 36_000), score(5, 0.50, 48_500), score(6, 0.47, 48_000)]
+    assert choose_k(far)[0] == 2  # a CH peak more than 10% below the best silhouette
+    edge = [score(2, 0.58, 36_000), score(5, 0.56, 40_000), score(6, 0.55, 48_000)]
+    assert choose_k(edge)[0] == 2  # CH highest at the last k is no peak
+    tiny = [score(2, 0.30, 100), score(3, 0.40, 90, share=0.01), score(4, 0.35, 80)]
+    k, reason = choose_k(tiny)
+    assert k == 4 and "k = 3 was left out because a segment would hold under 3%" in reason
+    assert choose_k(tiny, min_share=0.0)[0] == 3
 
 
 def test_stability_high_on_planted_low_on_noise() -> None:

@@ -60,6 +60,7 @@ def segment_options(
     features: Sequence[str],
     k: int | None,
     k_max: int = 10,
+    min_percent: float = 3.0,
     seed: int = 0,
     bins: int = 5,
 ) -> SegmentOptions:
@@ -69,6 +70,7 @@ def segment_options(
         features=list(features) or None,
         k="auto" if k is None else int(k),
         k_max=int(k_max),
+        min_share=float(min_percent) / 100,
         seed=int(seed),
         rfm=RfmOptions(bins=int(bins)),
     )

@@ -27,7 +27,7 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from segwise.errors import ConfigError, InputError
-from segwise.segment.kselect import KSelection, fit_kmeans, select_k, subsample
+from segwise.segment.kselect import MIN_SHARE, KSelection, fit_kmeans, select_k, subsample
 
 Matrix = NDArray[np.float64]
 Labels = NDArray[np.intp]
@@ -52,6 +52,9 @@ class SegmentClusterer(TransformerMixin, ClusterMixin, BaseEstimator):  # type: 
         Rows k-means is fitted on before the refinement on all rows.
     sample_size : int
         Rows the silhouette is computed on when choosing k.
+    min_share : float
+        With ``k="auto"``, only ks whose smallest segment holds at least this share of the
+        rows are chosen (``kselect.MIN_SHARE``, 3%; 0 turns the floor off).
 
     Attributes
     ----------
@@ -70,6 +73,7 @@ class SegmentClusterer(TransformerMixin, ClusterMixin, BaseEstimator):  # type: 
         n_init: int = 3,
         fit_sample_size: int = 100_000,
         sample_size: int = 10_000,
+        min_share: float = MIN_SHARE,
     ) -> None:
         self.k = k
         self.k_min = k_min
@@ -78,6 +82,7 @@ class SegmentClusterer(TransformerMixin, ClusterMixin, BaseEstimator):  # type: 
         self.n_init = n_init
         self.fit_sample_size = fit_sample_size
         self.sample_size = sample_size
+        self.min_share = min_share
 
     def fit(self, X: Any, y: Any = None) -> SegmentClusterer:
         """Choose or take k, fit k-means and order the segments by size (0 = largest)."""
@@ -93,6 +98,7 @@ class SegmentClusterer(TransformerMixin, ClusterMixin, BaseEstimator):  # type: 
                 sample_size=min(self.sample_size, self.fit_sample_size),
                 fit_sample_size=self.fit_sample_size,
                 n_init=self.n_init,
+                min_share=self.min_share,
             )
             k = selection.k
             centers = selection.centers

@@ -17,7 +17,7 @@ from sklearn.pipeline import Pipeline
 from segwise.features.prepare import PrepReport, Preprocessor
 from segwise.segment import DataKind
 from segwise.segment.cluster import SegmentClusterer, Stability, stability
-from segwise.segment.kselect import KSelection
+from segwise.segment.kselect import MIN_SHARE, KSelection
 from segwise.segment.naming import name_segments
 from segwise.segment.profile import SegmentProfile, profile_segments
 from segwise.segment.projection import Projection, project
@@ -90,6 +90,18 @@ class Segmentation:
         } | self.extra
 
 
+def prepare_features(
+    table: pd.DataFrame, *, kind: DataKind, features: Sequence[str] | None = None
+) -> tuple[Preprocessor, np.ndarray]:
+    """The run's preprocessing, fitted on ``table``, and the scaled matrix it clusters: a log's
+    recency, frequency and monetary are log-transformed; a table's columns coded as found."""
+    log_columns = list(RFM_FEATURES) if kind == "transactions" else None
+    if kind == "transactions" and features is None:
+        features = list(RFM_FEATURES)
+    prep = Preprocessor(features=features, log_columns=log_columns)
+    return prep, prep.fit_transform(table)
+
+
 def segment_table(
     table: pd.DataFrame,
     *,
@@ -97,6 +109,8 @@ def segment_table(
     features: Sequence[str] | None = None,
     k: int | Literal["auto"] = "auto",
     k_max: int = 10,
+    k_min: int = 2,
+    min_share: float = MIN_SHARE,
     seed: int = 0,
     rfm_segments: pd.Series | None = None,
     rules: RecommendationRules | None = None,
@@ -108,14 +122,12 @@ def segment_table(
     (log-transformed before scaling) and ``rfm_segments`` the named RFM segment of each.
     """
     step = progress or (lambda _: None)
-    log_columns = list(RFM_FEATURES) if kind == "transactions" else None
-    if kind == "transactions" and features is None:
-        features = list(RFM_FEATURES)
-    prep = Preprocessor(features=features, log_columns=log_columns)
     step("preparing features")
-    matrix = prep.fit_transform(table)
+    prep, matrix = prepare_features(table, kind=kind, features=features)
     step("choosing k" if k == "auto" else "fitting k-means")
-    clusterer = SegmentClusterer(k=k, k_max=k_max, seed=seed).fit(matrix)
+    clusterer = SegmentClusterer(k=k, k_min=k_min, k_max=k_max, seed=seed, min_share=min_share).fit(
+        matrix
+    )
     labels = np.asarray(clusterer.labels_, dtype=np.intp)
     step("checking stability")
     stable = stability(matrix, int(clusterer.n_clusters_), seed=seed)
