@@ -13,7 +13,12 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from threadpoolctl import threadpool_limits
 
 from segwise.errors import ConfigError, InputError
-from segwise.segment.cluster import SegmentClusterer, stability
+from segwise.segment.cluster import (
+    SegmentClusterer,
+    _stability_warning,
+    best_match_jaccard,
+    stability,
+)
 from segwise.segment.kselect import KScore, choose_k, find_elbow, select_k, silhouettes
 from segwise.segment.projection import project
 
@@ -166,12 +171,33 @@ def test_rule_takes_the_best_silhouette_unless_compact_groups_peak_inside() -> N
 
 def test_stability_high_on_planted_low_on_noise() -> None:
     X, _ = planted(4, 4, [300, 250, 200, 150], seed=2)
-    good = stability(X, 4, n_boot=5)
-    assert good.mean_ari > 0.95 and good.warning is None
+    model = SegmentClusterer(k=4).fit(X)
+    good = stability(X, 4, n_boot=5, centers=model.cluster_centers_)
+    assert good.mean_ari > 0.95 and good.min_ari > 0.95 and good.warning is None
+    assert len(good.segment_jaccard) == 4 and min(good.segment_jaccard) > 0.95
+    assert [row["segment"] for row in good.to_dict()["segments"]] == [0, 1, 2, 3]
     noise = np.random.default_rng(0).uniform(size=(1000, 4))
-    bad = stability(noise, 6, n_boot=5)
+    forced = SegmentClusterer(k=6).fit(noise)
+    bad = stability(noise, 6, n_boot=5, centers=forced.cluster_centers_)
     assert bad.mean_ari < 0.75 and bad.min_ari <= bad.mean_ari
+    assert min(bad.segment_jaccard) < 0.6  # some segment does not hold together
     assert bad.warning is not None and bad.warning.startswith("segments are unstable: ")
+    weakest = int(np.argmin(bad.segment_jaccard))
+    assert f"{weakest} (" in bad.warning and "(Jaccard)" in bad.warning
+    assert "the worst of 5 refits agrees only" in bad.warning
+
+
+def test_best_match_jaccard_and_a_warning_for_one_weak_segment() -> None:
+    reference = np.array([0, 0, 0, 0, 1, 1, 1, 1, 2, 2])
+    refit = np.array([5, 5, 5, 5, 1, 1, 2, 2, 3, 3])  # segment 1 split in two halves
+    np.testing.assert_allclose(best_match_jaccard(reference, refit, 3), [1.0, 0.5, 1.0])
+    # a good mean and a good worst refit do not hide one segment that falls apart
+    warning = _stability_warning(0.9, 0.8, (0.98, 0.55, 0.97), 10, 3)
+    assert warning is not None and "segment 1 (0.55) keeps less than 0.6" in warning
+    assert _stability_warning(0.9, 0.8, (0.98, 0.75, 0.97), 10, 3) is None
+    assert "the worst of 10 refits agrees only -0.03" in str(
+        _stability_warning(0.8, -0.03, (0.9, 0.9), 10, 2)
+    )
 
 
 @pytest.mark.parametrize("d", [1, 2, 3, 7])

@@ -105,7 +105,7 @@ def segment_log(
     clusterer = SegmentClusterer.from_centers(matrix, centers, k_selection=selection, seed=seed)
     labels = clusterer.labels_
     step("checking stability")
-    stable = stability(matrix, len(centers), seed=seed)
+    stable = stability(matrix, len(centers), seed=seed, centers=clusterer.cluster_centers_)
     step("projecting")
     projection = project(matrix, seed=seed)
     step("profiling segments")

@@ -130,7 +130,9 @@ def segment_table(
     )
     labels = np.asarray(clusterer.labels_, dtype=np.intp)
     step("checking stability")
-    stable = stability(matrix, int(clusterer.n_clusters_), seed=seed)
+    stable = stability(
+        matrix, int(clusterer.n_clusters_), seed=seed, centers=clusterer.cluster_centers_
+    )
     step("projecting")
     projection = project(matrix, seed=seed)
     step("profiling segments")
