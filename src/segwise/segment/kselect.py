@@ -20,8 +20,8 @@ The rule (its outcome is stated, in plain words, in every returned ``reason``):
 2. If Calinski-Harabasz (CH) peaks at a useful k *inside* the useful range (not at its
    smallest or largest k) and that k's silhouette is at least ``PEAK_SHARE`` (0.9) of the
    best useful silhouette, that k is chosen: an interior CH peak is the mark of compact
-   groups, where the silhouette tends to merge neighbouring groups (planted RFM types: best
-   silhouette at 2, CH peak at the planted 5).
+   groups, where the silhouette tends to merge neighbouring groups (six planted groups, two
+   of them close: best silhouette at 5, CH peak at the planted 6).
 3. Otherwise the useful k with the best silhouette is chosen.
 
 On data without compact groups (most real customer tables) CH simply falls with k, so step
