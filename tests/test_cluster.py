@@ -155,7 +155,14 @@ def test_rule_takes_the_best_silhouette_unless_compact_groups_peak_inside() -> N
     k, reason = choose_k(real)
     assert k == 8  # ISLR Credit's scores: CH falls with k, so the silhouette decides
     assert reason.startswith("k = 8: customers are best separated into 8 segments")
-    assert "next 0.189 at k = 9" in reason and "for more segments, k = 9" in reason
+    assert "next 0.189 at k = 9" in reason and "k = 9 is also the best finer split" in reason
+    k, reason = choose_k([*real, score(10, 0.19, 45)])
+    assert "next 0.190 at k = 10" in reason and "k = 10 is also the best" in reason
+    k, reason = choose_k([score(2, 0.3, 50), score(3, 0.1, 40), score(4, 0.2, 30)])
+    assert "next 0.200 at k = 4" in reason and "k = 4 is also" in reason
+    k, reason = choose_k([score(2, 0.25, 50), score(3, 0.30, 40), score(4, 0.20, 30)])
+    assert k == 3 and "next 0.250 at k = 2" in reason
+    assert "for more segments, k = 4 separates best (silhouette 0.200)" in reason
     compact = [score(2, 0.58, 36_000), score(5, 0.54, 48_500), score(6, 0.47, 48_000)]
     k, reason = choose_k(compact)
     assert k == 5 and "peaks at 5" in reason  # within 10% of 0.58 and a CH peak inside

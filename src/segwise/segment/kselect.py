@@ -221,6 +221,7 @@ def choose_k(
     best = max(useful, key=lambda s: s.silhouette)
     by_ch = max(useful, key=lambda s: s.calinski_harabasz)
     tried = f"k = {valid[0].k}..{valid[-1].k}" if len(valid) > 1 else f"k = {valid[0].k}"
+    said = 0  # the k already named as runner-up, if any
     peak = min(s.k for s in useful) < by_ch.k < max(s.k for s in useful)
     close = by_ch.silhouette >= (PEAK_SHARE * best.silhouette if best.silhouette > 0 else 0.0)
     if by_ch.k != best.k and peak and close:
@@ -241,6 +242,7 @@ def choose_k(
         if others:
             runner = max(others, key=lambda s: s.silhouette)
             lead += f"; next {runner.silhouette:.3f} at k = {runner.k}"
+            said = runner.k
         lead += ")"
     k = chosen.k
     small = [s.k for s in valid if s.min_share < min_share]
@@ -252,7 +254,12 @@ def choose_k(
     finer = [s for s in useful if s.k > k]
     if finer:
         alt = max(finer, key=lambda s: s.silhouette)
-        lead += f"; for more segments, k = {alt.k} separates best (silhouette {alt.silhouette:.3f})"
+        if alt.k == said:
+            lead += f"; k = {alt.k} is also the best finer split"
+        else:
+            lead += (
+                f"; for more segments, k = {alt.k} separates best (silhouette {alt.silhouette:.3f})"
+            )
     return k, f"k = {k}: {lead}."
 
 
