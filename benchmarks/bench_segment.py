@@ -55,6 +55,7 @@ LABELS = {
     "textbook": "textbook loop (silhouette on all rows)",
 }
 TEXTBOOK_MAX_ROWS = 50_000
+KSELECT = "<!-- bench_kselect:begin -->"
 K_RANGE = range(2, 11)
 # share, log recency (days), log frequency (orders), log monetary: champions, loyal, new,
 # at risk, lost; 0.35 spread in log units keeps the groups 5+ spreads apart
@@ -267,7 +268,11 @@ def main() -> int:
     text = render(rows, args.repeat, load)
     print(text)
     if args.out != "-":
-        Path(args.out).write_text(text)
+        doc = Path(args.out)
+        kept = doc.read_text() if doc.exists() else ""
+        if KSELECT in kept:  # the k-rule comparison (bench_kselect.py) has its own section
+            text += "\n" + KSELECT + kept.split(KSELECT, 1)[1]
+        doc.write_text(text)
     return 0
 
 

@@ -166,6 +166,7 @@ def test_runs_list_and_detail(client, run, served):
     detail = client.get(f"/v1/runs/{run}", headers=READ).json()
     assert detail["status"] == "done" and detail["k"] == 3 and detail["dataset"] == served[1]
     assert detail["params"]["k"] == 3
+    assert detail["params"]["min_share"] == 0.03 and detail["params"]["k_min"] == 2
     assert 0 <= detail["classifier"]["accuracy"] <= 1
 
 
@@ -256,6 +257,8 @@ def test_wrong_method_is_405_listing_every_method_of_the_path(client):
         ({"dataset": "/etc/passwd"}, "body.dataset"),  # never a path on the server
         ({"dataset": "d0123456789a", "colour": "red"}, "body.colour"),
         ({"dataset": "d0123456789a", "features": []}, "body.features"),
+        ({"dataset": "d0123456789a", "min_share": 0.6}, "body.min_share"),
+        ({"dataset": "d0123456789a", "k_min": 1}, "body.k_min"),
         ({}, "body.dataset"),
     ],
 )

@@ -13,7 +13,12 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from threadpoolctl import threadpool_limits
 
 from segwise.errors import ConfigError, InputError
-from segwise.segment.cluster import SegmentClusterer, stability
+from segwise.segment.cluster import (
+    SegmentClusterer,
+    _stability_warning,
+    best_match_jaccard,
+    stability,
+)
 from segwise.segment.kselect import KScore, choose_k, find_elbow, select_k, silhouettes
 from segwise.segment.projection import project
 
@@ -69,7 +74,15 @@ def test_scores_cover_the_range_and_serialise() -> None:
     selection = select_k(X, k_min=2, k_max=7)
     assert [s.k for s in selection.scores] == list(range(2, 8))
     row = selection.scores[0].to_dict()
-    assert set(row) == {"k", "inertia", "silhouette", "calinski_harabasz", "davies_bouldin"}
+    assert set(row) == {
+        "k",
+        "inertia",
+        "silhouette",
+        "calinski_harabasz",
+        "davies_bouldin",
+        "min_share",
+    }
+    assert all(0 < s.min_share <= 0.5 for s in selection.scores)
     assert KScore(2, 1.0, float("nan"), 3.0, 4.0).to_dict()["silhouette"] is None  # JSON-safe
     inertia = [s.inertia for s in selection.scores]
     assert inertia == sorted(inertia, reverse=True)
@@ -131,31 +144,67 @@ def test_kneedle_finds_the_bend() -> None:
     assert find_elbow([2, 3], [5.0, 1.0]) is None
 
 
-def test_rule_prefers_the_k_the_other_criteria_back() -> None:
-    def score(k: int, sil: float, ch: float, db: float) -> KScore:
-        return KScore(k, 100.0 / k, sil, ch, db)
+def test_rule_takes_the_best_silhouette_unless_compact_groups_peak_inside() -> None:
+    """The old rule (silhouette within 0.1 of the best, then highest CH) took k = 2 below;
+    the best silhouette wins unless CH peaks inside the range within 10% of it."""
 
-    scores = [score(2, 0.50, 100, 0.9), score(3, 0.48, 150, 0.7), score(4, 0.30, 90, 1.2)]
-    k, reason = choose_k(scores, elbow=3)
-    assert k == 3  # silhouette within 0.1 of the best, and the highest CH
-    assert "within 0.1 of the best (0.50 at k = 2)" in reason
-    k, reason = choose_k(scores, elbow=3, silhouette_tol=0.01)
-    assert k == 2  # a clear silhouette peak wins
-    assert "more than 0.01 above any other k" in reason
-    scores = [score(2, 0.50, 100, 0.7), score(3, 0.48, 150, 0.9)]
-    k, reason = choose_k(scores, elbow=2)
-    assert k == 2  # silhouette, Davies-Bouldin and the elbow together outvote CH
-    assert "outvoting Calinski-Harabasz" in reason
+    def score(k: int, sil: float, ch: float, share: float = 0.2) -> KScore:
+        return KScore(k, 100.0 / k, sil, ch, 1.0, min_share=share)
+
+    real = [score(2, 0.164, 73), score(3, 0.149, 70), score(8, 0.200, 52), score(9, 0.189, 49)]
+    k, reason = choose_k(real)
+    assert k == 8  # ISLR Credit's scores: CH falls with k, so the silhouette decides
+    assert reason.startswith("k = 8: customers are best separated into 8 segments")
+    assert "next 0.189 at k = 9" in reason and "k = 9 is also the best finer split" in reason
+    k, reason = choose_k([*real, score(10, 0.19, 45)])
+    assert "next 0.190 at k = 10" in reason and "k = 10 is also the best" in reason
+    k, reason = choose_k([score(2, 0.3, 50), score(3, 0.1, 40), score(4, 0.2, 30)])
+    assert "next 0.200 at k = 4" in reason and "k = 4 is also" in reason
+    k, reason = choose_k([score(2, 0.25, 50), score(3, 0.30, 40), score(4, 0.20, 30)])
+    assert k == 3 and "next 0.250 at k = 2" in reason
+    assert "for more segments, k = 4 separates best (silhouette 0.200)" in reason
+    compact = [score(2, 0.58, 36_000), score(5, 0.54, 48_500), score(6, 0.47, 48_000)]
+    k, reason = choose_k(compact)
+    assert k == 5 and "peaks at 5" in reason  # within 10% of 0.58 and a CH peak inside
+    far = [score(2, 0.58, 36_000), score(5, 0.50, 48_500), score(6, 0.47, 48_000)]
+    assert choose_k(far)[0] == 2  # a CH peak more than 10% below the best silhouette
+    edge = [score(2, 0.58, 36_000), score(5, 0.56, 40_000), score(6, 0.55, 48_000)]
+    assert choose_k(edge)[0] == 2  # CH highest at the last k is no peak
+    tiny = [score(2, 0.30, 100), score(3, 0.40, 90, share=0.01), score(4, 0.35, 80)]
+    k, reason = choose_k(tiny)
+    assert k == 4 and "k = 3 was left out because a segment would hold under 3%" in reason
+    assert choose_k(tiny, min_share=0.0)[0] == 3
 
 
 def test_stability_high_on_planted_low_on_noise() -> None:
     X, _ = planted(4, 4, [300, 250, 200, 150], seed=2)
-    good = stability(X, 4, n_boot=5)
-    assert good.mean_ari > 0.95 and good.warning is None
+    model = SegmentClusterer(k=4).fit(X)
+    good = stability(X, 4, n_boot=5, centers=model.cluster_centers_)
+    assert good.mean_ari > 0.95 and good.min_ari > 0.95 and good.warning is None
+    assert len(good.segment_jaccard) == 4 and min(good.segment_jaccard) > 0.95
+    assert [row["segment"] for row in good.to_dict()["segments"]] == [0, 1, 2, 3]
     noise = np.random.default_rng(0).uniform(size=(1000, 4))
-    bad = stability(noise, 6, n_boot=5)
+    forced = SegmentClusterer(k=6).fit(noise)
+    bad = stability(noise, 6, n_boot=5, centers=forced.cluster_centers_)
     assert bad.mean_ari < 0.75 and bad.min_ari <= bad.mean_ari
+    assert min(bad.segment_jaccard) < 0.6  # some segment does not hold together
     assert bad.warning is not None and bad.warning.startswith("segments are unstable: ")
+    weakest = int(np.argmin(bad.segment_jaccard))
+    assert f"{weakest} (" in bad.warning and "(Jaccard)" in bad.warning
+    assert "the worst of 5 refits agrees only" in bad.warning
+
+
+def test_best_match_jaccard_and_a_warning_for_one_weak_segment() -> None:
+    reference = np.array([0, 0, 0, 0, 1, 1, 1, 1, 2, 2])
+    refit = np.array([5, 5, 5, 5, 1, 1, 2, 2, 3, 3])  # segment 1 split in two halves
+    np.testing.assert_allclose(best_match_jaccard(reference, refit, 3), [1.0, 0.5, 1.0])
+    # a good mean and a good worst refit do not hide one segment that falls apart
+    warning = _stability_warning(0.9, 0.8, (0.98, 0.55, 0.97), 10, 3)
+    assert warning is not None and "segment 1 (0.55) keeps less than 0.6" in warning
+    assert _stability_warning(0.9, 0.8, (0.98, 0.75, 0.97), 10, 3) is None
+    assert "the worst of 10 refits agrees only -0.03" in str(
+        _stability_warning(0.8, -0.03, (0.9, 0.9), 10, 2)
+    )
 
 
 @pytest.mark.parametrize("d", [1, 2, 3, 7])

@@ -213,6 +213,9 @@ def test_stability_warning_is_shown(log_run: Segmentation, log_html: str) -> Non
     assert "Unstable segments." in html and "Segments &lt;b&gt;shift&lt;/b&gt;" in html
     if log_run.stability.warning is None:
         assert "Unstable segments." not in log_html
+    weak = (1.0,) * (log_run.k - 1) + (0.42,)
+    named = render_report(dataclasses.replace(shaky, stability=Stability(0.9, 0.8, "w", weak)))
+    assert f"The least stable segment, {log_run.names[-1]}, keeps 0.42 of its" in named
 
 
 def test_write_report_is_atomic(log_run: Segmentation, tmp_path: Path) -> None:

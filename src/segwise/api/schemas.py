@@ -22,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-from segwise.service.segments import MAX_SEGMENTS
+from segwise.service.segments import MAX_MIN_SHARE, MAX_SEGMENTS, MIN_SHARE
 
 MAX_PREDICT_ROWS = 100_000
 """Most customers one predict request may hold (a 10k batch is ~1 MB of JSON)."""
@@ -192,6 +192,14 @@ class RunCreate(_Model):
         examples=[["churn"]],
     )
     k_max: int = Field(default=10, ge=2, le=MAX_SEGMENTS, description="Largest k tried by `auto`.")
+    k_min: int = Field(default=2, ge=2, le=MAX_SEGMENTS, description="Smallest k tried by `auto`.")
+    min_share: float = Field(
+        default=MIN_SHARE,
+        ge=0.0,
+        le=MAX_MIN_SHARE,
+        description="`auto` only chooses a k whose smallest segment holds at least this share "
+        "of the customers (0.03 = 3%; 0 turns the floor off).",
+    )
     seed: int = Field(default=0, ge=0, le=2**32 - 1, description="The same seed, the same run.")
     as_of: date | None = Field(
         default=None,

@@ -61,6 +61,7 @@ def segment_options(
     k: int | None,
     outcomes: Sequence[str] | None = None,
     k_max: int = 10,
+    min_percent: float = 3.0,
     seed: int = 0,
     bins: int = 5,
 ) -> SegmentOptions:
@@ -72,6 +73,7 @@ def segment_options(
         outcomes=None if outcomes is None or kind == "transactions" else list(outcomes),
         k="auto" if k is None else int(k),
         k_max=int(k_max),
+        min_share=float(min_percent) / 100,
         seed=int(seed),
         rfm=RfmOptions(bins=int(bins)),
     )

@@ -45,6 +45,11 @@ def segment(
     ] = None,
     k: Annotated[str, typer.Option("--k", help="auto, or a number of segments.")] = "auto",
     k_max: Annotated[int, typer.Option(help="Largest k tried by --k auto.")] = 10,
+    k_min: Annotated[int, typer.Option(help="Smallest k tried by --k auto.")] = 2,
+    min_share: Annotated[
+        float,
+        typer.Option(help="--k auto: smallest segment, as a share of customers (0.03 = 3%)."),
+    ] = 0.03,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same segments).")] = 0,
     out: Annotated[
         Path | None, typer.Option(help="One row per customer (.csv .parquet .xlsx).")
@@ -101,6 +106,8 @@ def segment(
         outcomes=[] if outcomes and outcomes.strip().lower() == "none" else _columns(outcomes),
         k=_parse_k(k),
         k_max=k_max,
+        k_min=k_min,
+        min_share=min_share,
         seed=seed,
         rules=rules,
         rfm=rfm_flags(

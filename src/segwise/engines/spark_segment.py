@@ -33,11 +33,13 @@ from segwise.features.prepare import Preprocessor
 from segwise.features.rfm import RfmOptions
 from segwise.segment.cluster import SegmentClusterer, stability
 from segwise.segment.kselect import (
+    MIN_SHARE,
     KScore,
     KSelection,
     choose_k,
     find_elbow,
     silhouettes,
+    smallest_share,
     subsample,
 )
 from segwise.segment.naming import name_segments
@@ -65,6 +67,8 @@ def segment_log(
     features: Sequence[str] | None = None,
     k: int | Literal["auto"] = "auto",
     k_max: int = 10,
+    k_min: int = 2,
+    min_share: float = MIN_SHARE,
     seed: int = 0,
     rules: RecommendationRules | None = None,
     progress: Progress | None = None,
@@ -87,7 +91,9 @@ def segment_log(
     try:
         if k == "auto":
             step("choosing k with Spark k-means||")
-            selection, centers = _select_k(points, matrix, k_max=k_max, seed=seed)
+            selection, centers = _select_k(
+                points, matrix, k_min=k_min, k_max=k_max, min_share=min_share, seed=seed
+            )
         else:
             if len(matrix) < k:
                 raise InputError(f"--k {k} needs at least {k} customers, got {len(matrix)}")
@@ -99,7 +105,7 @@ def segment_log(
     clusterer = SegmentClusterer.from_centers(matrix, centers, k_selection=selection, seed=seed)
     labels = clusterer.labels_
     step("checking stability")
-    stable = stability(matrix, len(centers), seed=seed)
+    stable = stability(matrix, len(centers), seed=seed, centers=clusterer.cluster_centers_)
     step("projecting")
     projection = project(matrix, seed=seed)
     step("profiling segments")
@@ -147,16 +153,19 @@ def _kmeans(points: DataFrame, k: int, seed: int) -> Matrix:
 
 
 def _select_k(
-    points: DataFrame, matrix: Matrix, *, k_max: int, seed: int
+    points: DataFrame, matrix: Matrix, *, k_min: int, k_max: int, min_share: float, seed: int
 ) -> tuple[KSelection, Matrix]:
     """Fit every k on Spark, score each on samples on the driver, choose by kselect's rule."""
     n = len(matrix)
-    if n < 3:
-        raise InputError(f"{n} customers are too few to try k = 2", hint="segments need 3 or more")
+    if n < k_min + 1:
+        raise InputError(
+            f"{n} customers are too few to try k = {k_min}",
+            hint=f"segments need at least {k_min + 1} customers",
+        )
     fit = points if n <= FIT_SAMPLE else points.sample(fraction=FIT_SAMPLE / n, seed=seed).cache()
     try:
         fit_count = n if fit is points else fit.count()
-        centers = {k: _kmeans(fit, k, seed) for k in range(2, min(k_max, n - 1) + 1)}
+        centers = {k: _kmeans(fit, k, seed) for k in range(k_min, min(k_max, n - 1) + 1)}
     finally:
         if fit is not points:
             fit.unpersist()
@@ -175,10 +184,11 @@ def _select_k(
                 silhouette=sil,
                 calinski_harabasz=float(calinski_harabasz_score(rows, labels)) if ok else nan,
                 davies_bouldin=float(davies_bouldin_score(rows, labels)) if ok else nan,
+                min_share=smallest_share(labels, k),
             )
         )
     elbow = find_elbow([s.k for s in scores], [s.inertia for s in scores])
-    k, reason = choose_k(scores, elbow)
+    k, reason = choose_k(scores, elbow, min_share=min_share)
     reason += " " + _how_fitted(seed, n, fit_count, len(rows), len(sil_idx))
     # chosen on a sample: the final fit sees every customer
     final = centers[k] if fit is points else _kmeans(points, k, seed)

@@ -280,7 +280,17 @@ def _overview(seg: Segmentation, used: list[str]) -> dict[str, Any]:
         "warning": seg.stability.warning,
         "mean_ari": _fixed(seg.stability.mean_ari, 2),
         "min_ari": _fixed(seg.stability.min_ari, 2),
+        "weakest": _weakest(seg),
     }
+
+
+def _weakest(seg: Segmentation) -> dict[str, str] | None:
+    """The segment that holds together least across refits, and its Jaccard."""
+    found = [(j, i) for i, j in enumerate(seg.stability.segment_jaccard) if math.isfinite(j)]
+    if not found or len(found) != len(seg.names):
+        return None
+    jaccard, i = min(found)
+    return {"name": seg.names[i], "jaccard": _fixed(jaccard, 2)}
 
 
 def _k_context(seg: Segmentation) -> dict[str, Any] | None:

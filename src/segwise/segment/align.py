@@ -65,7 +65,7 @@ def assign_table(
         recommendations=[recommendations[i] for i in sorted(by_id)],
         k_selection=None,
         k_reason=f"k = {len(centers)}: the earlier run's segments, kept as they were",
-        stability=stability(matrix, len(centers), seed=seed),
+        stability=stability(matrix, len(centers), seed=seed, centers=centers),
         projection=project(matrix, seed=seed),
         prep=prepare.report_,
         rfm_segments=rfm_segments,

@@ -15,6 +15,8 @@ a customer sits between two.
 
 from __future__ import annotations
 
+import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -27,12 +29,17 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from segwise.errors import ConfigError, InputError
-from segwise.segment.kselect import KSelection, fit_kmeans, select_k, subsample
+from segwise.segment.kselect import MIN_SHARE, KSelection, fit_kmeans, select_k, subsample
 
 Matrix = NDArray[np.float64]
 Labels = NDArray[np.intp]
 
 UNSTABLE_BELOW = 0.75
+"""Mean adjusted Rand of the bootstrap refits below which the segments are called unstable."""
+WORST_REFIT_BELOW = 0.5
+"""A single refit agreeing less than this (adjusted Rand) is warned about too."""
+SEGMENT_UNSTABLE_BELOW = 0.6
+"""A segment whose best match keeps less than this Jaccard across refits is unstable."""
 
 
 class SegmentClusterer(TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[misc]
@@ -52,6 +59,9 @@ class SegmentClusterer(TransformerMixin, ClusterMixin, BaseEstimator):  # type: 
         Rows k-means is fitted on before the refinement on all rows.
     sample_size : int
         Rows the silhouette is computed on when choosing k.
+    min_share : float
+        With ``k="auto"``, only ks whose smallest segment holds at least this share of the
+        rows are chosen (``kselect.MIN_SHARE``, 3%; 0 turns the floor off).
 
     Attributes
     ----------
@@ -70,6 +80,7 @@ class SegmentClusterer(TransformerMixin, ClusterMixin, BaseEstimator):  # type: 
         n_init: int = 3,
         fit_sample_size: int = 100_000,
         sample_size: int = 10_000,
+        min_share: float = MIN_SHARE,
     ) -> None:
         self.k = k
         self.k_min = k_min
@@ -78,6 +89,7 @@ class SegmentClusterer(TransformerMixin, ClusterMixin, BaseEstimator):  # type: 
         self.n_init = n_init
         self.fit_sample_size = fit_sample_size
         self.sample_size = sample_size
+        self.min_share = min_share
 
     def fit(self, X: Any, y: Any = None) -> SegmentClusterer:
         """Choose or take k, fit k-means and order the segments by size (0 = largest)."""
@@ -93,6 +105,7 @@ class SegmentClusterer(TransformerMixin, ClusterMixin, BaseEstimator):  # type: 
                 sample_size=min(self.sample_size, self.fit_sample_size),
                 fit_sample_size=self.fit_sample_size,
                 n_init=self.n_init,
+                min_share=self.min_share,
             )
             k = selection.k
             centers = selection.centers
@@ -178,15 +191,39 @@ def _order_by_size(labels: NDArray[Any], k: int) -> tuple[Labels, Labels]:
 
 @dataclass(frozen=True)
 class Stability:
-    """How much the segments survive resampling: adjusted Rand of bootstrap refits."""
+    """How much the segments survive resampling: adjusted Rand of bootstrap refits, the worst
+    refit, and per segment the mean Jaccard of its best match in each refit."""
 
     mean_ari: float
     min_ari: float
     warning: str | None
+    segment_jaccard: tuple[float, ...] = ()
 
-    def to_dict(self) -> dict[str, float | str | None]:
-        """Plain dict for JSON output."""
-        return {"mean_ari": self.mean_ari, "min_ari": self.min_ari, "warning": self.warning}
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON output (``min_ari`` is the worst refit)."""
+        return {
+            "mean_ari": self.mean_ari,
+            "min_ari": self.min_ari,
+            "segments": [
+                {"segment": i, "jaccard": round(j, 4) if np.isfinite(j) else None}
+                for i, j in enumerate(self.segment_jaccard)
+            ],
+            "warning": self.warning,
+        }
+
+
+def best_match_jaccard(reference: Labels, other: Labels, k: int) -> NDArray[np.float64]:
+    """For each reference segment, the Jaccard index of its members with the ``other``
+    segment that shares most of them (NaN for a segment absent from ``reference``)."""
+    width = max(k, int(other.max()) + 1)
+    both = np.zeros((k, width))
+    np.add.at(both, (reference, other), 1.0)
+    union = both.sum(axis=1, keepdims=True) + both.sum(axis=0, keepdims=True) - both
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jaccard = np.where(union > 0, both / union, 0.0)
+    best: NDArray[np.float64] = jaccard.max(axis=1)
+    best[both.sum(axis=1) == 0] = np.nan
+    return best
 
 
 def stability(
@@ -197,36 +234,83 @@ def stability(
     n_boot: int = 10,
     sample_size: int = 20_000,
     n_init: int = 3,
+    centers: Any = None,
 ) -> Stability:
-    """Refit k-means on bootstrap resamples and compare with the reference fit.
+    """Refit k-means on bootstrap resamples and compare with the segments.
 
-    On a seeded sample of at most ``sample_size`` rows, a reference k-means is fitted;
-    each of ``n_boot`` bootstrap resamples (rows drawn with replacement) is refitted
-    with its own seed, and its labels of the distinct drawn rows are compared with the
-    reference labels of the same rows by adjusted Rand (1 = same partition, about 0 =
-    chance). A mean below 0.75 sets ``warning``.
+    On a seeded sample of at most ``sample_size`` rows, the reference labels are the nearest
+    of ``centers`` (the run's segments, so segment ids match the run's) or, without centres,
+    a k-means fit. Each of ``n_boot`` bootstrap resamples (rows drawn with replacement) is
+    refitted with its own seed and its labels of the distinct drawn rows are compared with
+    the reference: adjusted Rand for the whole partition (1 = same, about 0 = chance), and
+    per reference segment the Jaccard index of its best-matching refit segment, averaged
+    over refits (Hennig, 2007: a cluster found again at 0.75 or more is stable, from 0.6 to
+    0.75 a pattern whose members are doubtful, below 0.6 not to be trusted).
+
+    ``warning`` is set when the mean adjusted Rand is below ``UNSTABLE_BELOW`` (0.75), the
+    worst refit below ``WORST_REFIT_BELOW`` (0.5) or any segment's Jaccard below
+    ``SEGMENT_UNSTABLE_BELOW`` (0.6).
     """
     data = check_array(X, dtype=np.float64)
     base = data[subsample(data.shape[0], sample_size, seed)]
     m = base.shape[0]
     if n_boot < 1:
         raise ConfigError(f"n_boot must be at least 1, got {n_boot}")
+    if centers is not None:
+        k = len(centers)
     if not 1 <= k < m:
         raise InputError(f"stability of k = {k} needs more than {k} customers, got {m}")
-    reference = fit_kmeans(base, k, seed=seed, n_init=n_init).labels_
+    if centers is not None:
+        given = np.asarray(centers, dtype=np.float64)
+        reference: Labels = np.argmin(squared_distances(base, given), axis=1)
+    else:
+        reference = fit_kmeans(base, k, seed=seed, n_init=n_init).labels_
     rng = np.random.default_rng(seed)
-    scores = []
+    scores, jaccards = [], []
     for b in range(n_boot):
         drawn = rng.integers(0, m, size=m)
         model = fit_kmeans(base[drawn], k, seed=seed + 1 + b, n_init=n_init)
         shared = np.unique(drawn)
-        scores.append(adjusted_rand_score(reference[shared], model.predict(base[shared])))
+        refit = np.asarray(model.predict(base[shared]), dtype=np.intp)
+        scores.append(adjusted_rand_score(reference[shared], refit))
+        jaccards.append(best_match_jaccard(reference[shared], refit, k))
     mean_ari, min_ari = float(np.mean(scores)), float(np.min(scores))
-    warning = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a segment absent from the sample
+        per_segment = tuple(float(j) for j in np.nanmean(np.vstack(jaccards), axis=0))
+    return Stability(
+        mean_ari=mean_ari,
+        min_ari=min_ari,
+        warning=_stability_warning(mean_ari, min_ari, per_segment, n_boot, k),
+        segment_jaccard=per_segment,
+    )
+
+
+def _stability_warning(
+    mean_ari: float, min_ari: float, per_segment: tuple[float, ...], n_boot: int, k: int
+) -> str | None:
+    """One sentence naming every sign of instability, or None when there is none."""
+    problems = []
     if mean_ari < UNSTABLE_BELOW:
-        warning = (
-            f"segments are unstable: refits on {n_boot} bootstrap resamples agree with the fit"
-            f" by adjusted Rand {mean_ari:.2f} on average (min {min_ari:.2f}, below"
-            f" {UNSTABLE_BELOW}); treat these {k} segments as a rough split or try another k"
+        problems.append(
+            f"refits on {n_boot} bootstrap resamples agree with the segments by adjusted Rand"
+            f" {mean_ari:.2f} on average (below {UNSTABLE_BELOW})"
         )
-    return Stability(mean_ari=mean_ari, min_ari=min_ari, warning=warning)
+    if min_ari < WORST_REFIT_BELOW:
+        problems.append(
+            f"the worst of {n_boot} refits agrees only {min_ari:.2f} (below {WORST_REFIT_BELOW})"
+        )
+    weak = [(i, j) for i, j in enumerate(per_segment) if j < SEGMENT_UNSTABLE_BELOW]
+    if weak:
+        listed = ", ".join(f"{i} ({math.floor(j * 100) / 100:.2f})" for i, j in weak)
+        problems.append(
+            f"segment{'s' if len(weak) > 1 else ''} {listed} keep{'' if len(weak) > 1 else 's'}"
+            f" less than {SEGMENT_UNSTABLE_BELOW} of {'their' if len(weak) > 1 else 'its'}"
+            " customers together across refits (Jaccard)"
+        )
+    if not problems:
+        return None
+    return (
+        f"segments are unstable: {'; '.join(problems)}; treat these {k} segments as a rough"
+        " split or try another k"
+    )

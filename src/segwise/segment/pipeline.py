@@ -18,7 +18,7 @@ from segwise.features.outcomes import HOW_TO_INCLUDE, outcome_columns
 from segwise.features.prepare import PrepReport, Preprocessor
 from segwise.segment import DataKind
 from segwise.segment.cluster import SegmentClusterer, Stability, stability
-from segwise.segment.kselect import KSelection
+from segwise.segment.kselect import MIN_SHARE, KSelection
 from segwise.segment.naming import name_segments
 from segwise.segment.outcomes import OutcomeRate, outcomes_by_profile
 from segwise.segment.profile import SegmentProfile, profile_segments
@@ -104,6 +104,27 @@ class Segmentation:
         return {"set_aside": aside, "how_to_include": HOW_TO_INCLUDE if aside else None}
 
 
+def prepare_features(
+    table: pd.DataFrame,
+    *,
+    kind: DataKind,
+    features: Sequence[str] | None = None,
+    outcomes: Sequence[str] | None = None,
+) -> tuple[Preprocessor, np.ndarray]:
+    """The run's preprocessing, fitted on ``table``, and the scaled matrix it clusters: a log's
+    recency, frequency and monetary are log-transformed; a table's columns coded as found, its
+    outcome columns (``outcomes``; None: those named like outcomes, not in ``features``) set
+    aside."""
+    log_columns = list(RFM_FEATURES) if kind == "transactions" else None
+    if kind == "transactions" and features is None:
+        features = list(RFM_FEATURES)
+    aside: list[str] = []
+    if kind == "customers":
+        aside = outcome_columns(list(table.columns), features=features, outcomes=outcomes)
+    prep = Preprocessor(features=features, log_columns=log_columns, outcomes=aside or None)
+    return prep, prep.fit_transform(table)
+
+
 def segment_table(
     table: pd.DataFrame,
     *,
@@ -112,6 +133,8 @@ def segment_table(
     outcomes: Sequence[str] | None = None,
     k: int | Literal["auto"] = "auto",
     k_max: int = 10,
+    k_min: int = 2,
+    min_share: float = MIN_SHARE,
     seed: int = 0,
     rfm_segments: pd.Series | None = None,
     rules: RecommendationRules | None = None,
@@ -125,20 +148,17 @@ def segment_table(
     in ``features``) are set aside from clustering and described per segment as rates.
     """
     step = progress or (lambda _: None)
-    log_columns = list(RFM_FEATURES) if kind == "transactions" else None
-    if kind == "transactions" and features is None:
-        features = list(RFM_FEATURES)
-    aside: list[str] = []
-    if kind == "customers":
-        aside = outcome_columns(list(table.columns), features=features, outcomes=outcomes)
-    prep = Preprocessor(features=features, log_columns=log_columns, outcomes=aside or None)
     step("preparing features")
-    matrix = prep.fit_transform(table)
+    prep, matrix = prepare_features(table, kind=kind, features=features, outcomes=outcomes)
     step("choosing k" if k == "auto" else "fitting k-means")
-    clusterer = SegmentClusterer(k=k, k_max=k_max, seed=seed).fit(matrix)
+    clusterer = SegmentClusterer(k=k, k_min=k_min, k_max=k_max, seed=seed, min_share=min_share).fit(
+        matrix
+    )
     labels = np.asarray(clusterer.labels_, dtype=np.intp)
     step("checking stability")
-    stable = stability(matrix, int(clusterer.n_clusters_), seed=seed)
+    stable = stability(
+        matrix, int(clusterer.n_clusters_), seed=seed, centers=clusterer.cluster_centers_
+    )
     step("projecting")
     projection = project(matrix, seed=seed)
     step("profiling segments")

@@ -22,7 +22,7 @@ from segwise.config import Settings, get_settings
 from segwise.errors import InputError, NotDoneError, NotFoundError
 from segwise.features.rfm import DEFAULT_GRID, RfmOptions, SegmentGrid
 from segwise.service.datasets import LINE_ROLES, DatasetInfo, ingest, open_catalog
-from segwise.service.segments import SegmentOptions
+from segwise.service.segments import MIN_SHARE, SegmentOptions
 from segwise.store.catalog import Catalog, ModelRow, Run, SegmentRow, now
 from segwise.store.lake import run_path, staged_folder
 
@@ -234,6 +234,8 @@ def _params(
         "outcomes": options.outcomes,
         "k": options.k,
         "k_max": options.k_max,
+        "k_min": options.k_min,
+        "min_share": options.min_share,
         "seed": options.seed,
         "rules": str(options.rules) if options.rules else None,
         "bins": rfm.bins,
@@ -264,6 +266,8 @@ def _options(params: dict[str, Any], dataset: DatasetInfo) -> SegmentOptions:
         outcomes=params.get("outcomes"),
         k=params.get("k", "auto"),
         k_max=int(params.get("k_max", 10)),
+        k_min=int(params.get("k_min", 2)),
+        min_share=float(params.get("min_share", MIN_SHARE)),
         seed=int(params.get("seed", 0)),
         rfm=rfm,
         rules=Path(params["rules"]) if params.get("rules") else None,

@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 
 MAX_SEGMENTS = 50
 """The largest k a run may ask for or try (CLI, API and dashboard share this limit)."""
+MIN_SHARE = 0.03
+"""Default smallest segment, as a share of customers, that ``--k auto`` may choose (the same
+as ``segment.kselect.MIN_SHARE``; kept here so option parsing never imports scikit-learn)."""
+MAX_MIN_SHARE = 0.5
+"""The largest minimum segment share a run may ask for (two segments of half each)."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,8 @@ class SegmentOptions:
     outcomes: list[str] | None = None  # None: the columns named like outcomes; []: none
     k: int | Literal["auto"] = "auto"
     k_max: int = 10
+    k_min: int = 2
+    min_share: float = MIN_SHARE
     seed: int = 0
     rfm: RfmOptions = field(default_factory=RfmOptions)
     rules: Path | None = None
@@ -50,6 +57,16 @@ class SegmentOptions:
             raise InputError(f"--k {self.k} is too large", hint=f"use at most {MAX_SEGMENTS}")
         if not 2 <= self.k_max <= MAX_SEGMENTS:
             raise InputError(f"--k-max {self.k_max} is out of range", hint=f"use 2..{MAX_SEGMENTS}")
+        if not 2 <= self.k_min <= self.k_max:
+            raise InputError(
+                f"--k-min {self.k_min} is out of range", hint=f"use 2..{self.k_max} (--k-max)"
+            )
+        if not 0.0 <= self.min_share <= min(MAX_MIN_SHARE, 1.0 / self.k_min):
+            top = min(MAX_MIN_SHARE, 1.0 / self.k_min)
+            raise InputError(
+                f"--min-share {self.min_share:g} is out of range",
+                hint=f"use a share of customers from 0 to {top:g}, e.g. 0.03 for 3%",
+            )
         if self.seed < 0:
             raise InputError(f"--seed {self.seed} is negative", hint="use 0 or more")
         both = [name for name in self.outcomes or () if name in (self.features or ())]
@@ -95,7 +112,9 @@ def segment(
             settings=settings or get_settings(),
             features=options.features,
             k=options.k,
+            k_min=options.k_min,
             k_max=options.k_max,
+            min_share=options.min_share,
             seed=options.seed,
             rules=rules,
             progress=progress,
@@ -107,7 +126,9 @@ def segment(
         features=options.features,
         outcomes=options.outcomes,
         k=options.k,
+        k_min=options.k_min,
         k_max=options.k_max,
+        min_share=options.min_share,
         seed=options.seed,
         rfm_segments=rfm_segments,
         rules=rules,

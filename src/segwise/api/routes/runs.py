@@ -37,6 +37,8 @@ def start_run(
         features=body.features,
         outcomes=body.outcomes,
         k_max=body.k_max,
+        k_min=body.k_min,
+        min_share=body.min_share,
         seed=body.seed,
         rfm=service.RfmOptions(as_of=body.as_of, bins=body.bins),
     )

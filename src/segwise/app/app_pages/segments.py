@@ -43,6 +43,14 @@ with st.form("segment"):
     k = st.slider("Number of segments (when not automatic)", 2, 12, 4)
     with st.expander("More settings"):
         k_max = st.slider("Largest number tried automatically", 3, 15, 10)
+        min_percent = st.slider(
+            "Smallest segment worth having (% of customers)",
+            0,
+            20,
+            3,
+            help="When choosing automatically, a number of segments that would leave a "
+            "segment smaller than this is not chosen.",
+        )
         seed = st.number_input("Random seed (same seed, same segments)", 0, 2**31 - 1, 0)
         bins = 5
         if info.kind == "transactions":
@@ -63,6 +71,7 @@ if go:
         outcomes=outcomes,
         k=None if auto else k,
         k_max=k_max,
+        min_percent=float(min_percent),
         seed=int(seed),
         bins=int(bins),
     )
