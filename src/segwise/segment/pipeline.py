@@ -163,6 +163,7 @@ def segment_table(
     projection = project(matrix, seed=seed)
     step("profiling segments")
     used = list(prep.report_.used)
+    aside = list(prep.report_.outcome_columns)
     profiles = profile_segments(table[used], labels, rfm_segments=rfm_segments)
     names = name_segments(profiles, kind=kind)
     domain = detect_domain([*used, *aside], transactions=kind == "transactions")
