@@ -17,9 +17,11 @@ DATA = Path(__file__).parent / "data"
 
 @pytest.fixture(autouse=True)
 def segwise_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Every test gets its own data folder and fresh settings."""
+    """Every test gets its own data folder and fresh settings; the dashboard runs as
+    `segwise app` starts it by default (on 127.0.0.1: no account, no sign-in form)."""
     home = tmp_path / "segwise-home"
     monkeypatch.setenv("SEGWISE_HOME", str(home))
+    monkeypatch.setenv("SEGWISE_APP_HOST", "127.0.0.1")
     get_settings.cache_clear()
     yield home
     get_settings.cache_clear()
