@@ -398,7 +398,13 @@ def run_once(name: str, path: Path, tmp: Path) -> dict[str, Any]:
 
 
 def bench(
-    path: Path, repeat: int, max_wait: float, best: bool = False, names: list[str] | None = None
+    path: Path,
+    repeat: int,
+    max_wait: float,
+    best: bool = False,
+    names: list[str] | None = None,
+    once: tuple[str, ...] = (),
+    slow: float = 60,
 ) -> dict[str, Any]:
     """Run the contenders ``repeat`` times, round robin; keep the median (or fastest) run."""
     commit = _commit()
@@ -412,8 +418,8 @@ def bench(
     with tempfile.TemporaryDirectory(prefix="bench_rfm.") as tmp:
         for i in range(repeat):
             for name, got in runs.items():
-                if got and ("error" in got[-1] or got[-1]["seconds"] > 60):
-                    continue  # failed, hit the limit or slow: once is enough
+                if got and ("error" in got[-1] or got[-1]["seconds"] > slow or name in once):
+                    continue  # failed, hit the limit, slow or asked once: once is enough
                 wait_idle(max_wait)
                 got.append(run_once(name, path, Path(tmp)))
                 shown = got[-1].get("error") or f"{got[-1]['seconds']:.2f} s"
@@ -603,6 +609,10 @@ def main() -> None:
     parser.add_argument("--formats", nargs="+", default=["csv", "parquet"])
     parser.add_argument("--shapes", nargs="+", default=["retail"], choices=SHAPES)
     parser.add_argument("--contenders", nargs="+", choices=list(CONTENDERS), help="a subset")
+    parser.add_argument("--once", nargs="+", default=[], help="contenders to run only once")
+    parser.add_argument(
+        "--slow", type=float, default=60, help="s after which a contender runs once"
+    )
     parser.add_argument("--shape", default="retail", choices=SHAPES, help=argparse.SUPPRESS)
     parser.add_argument("--repeat", type=int, help="runs per contender (default 3 at 1M, 1 above)")
     parser.add_argument("--best", action="store_true", help="keep the fastest run, not the median")
@@ -626,7 +636,15 @@ def main() -> None:
         for fmt in args.formats:
             key = f"{size} {fmt}" if shape == "retail" else f"{size} {shape} {fmt}"
             repeat = args.repeat or (3 if SIZES[size] <= 1_000_000 else 1)
-            results[key] = bench(files[fmt], repeat, args.max_wait, args.best, args.contenders)
+            results[key] = bench(
+                files[fmt],
+                repeat,
+                args.max_wait,
+                args.best,
+                args.contenders,
+                tuple(args.once),
+                args.slow,
+            )
             RESULTS.write_text(json.dumps(results, indent=1))
             print(table(key, results[key]) + "\n", flush=True)
     write_doc(results)
