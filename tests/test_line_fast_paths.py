@@ -60,6 +60,20 @@ def randoms(alphabet: str, lengths: range, n: int = 20_000, seed: int = 7) -> li
     return out
 
 
+def iso_like(n: int = 20_000, seed: int = 8) -> list[str | None]:
+    """Texts of the fast path's shape (dddd-dd-dd), some characters replaced."""
+    rng = random.Random(seed)
+    out: list[str | None] = []
+    for _ in range(n):
+        chars = [rng.choice("0123456789") for _ in range(10)]
+        chars[4] = chars[7] = "-"
+        for i in range(10):
+            if rng.random() < 0.1:
+                chars[i] = rng.choice(" T+-x/.:0")
+        out.append("".join(chars))
+    return out
+
+
 @pytest.mark.parametrize("float_ids", [False, True])
 def test_ids_map_the_same_texts_to_the_same_keys(float_ids: bool) -> None:
     tokens = [t for base in _NULL_TOKENS for t in (base, base.upper(), f" {base} ", f"  {base}")]
@@ -78,8 +92,10 @@ def test_ids_map_the_same_texts_to_the_same_keys(float_ids: bool) -> None:
 def test_iso_dates_read_as_strptime_reads_them(whole: bool) -> None:
     edge = ["2024-01-05", "2024-1-5", "2024-02-30", "2024-13-01", "infinity", "epoch",
             "02024-01-05", "-2024-01-05", "2024/01/05", "2024-01-05 10:00", "2024-01-05T10:00",
-            " 2024-01-05 ", "99999-01-01", "24-01-05", "", "2024-01-0x", "+024-01-05"]  # fmt: skip
-    values = edge + randoms("-/ T:+.x", range(8, 17))
+            " 2024-01-05 ", "99999-01-01", "24-01-05", "", "2024-01-0x", "+024-01-05",
+            "2024-01- 5", "2024-01-T5", "2024-0 -05", "0000-01-01", "2024-00-10",
+            "2024-01-00"]  # fmt: skip
+    values = edge + randoms("-/ T:+.x", range(8, 17)) + iso_like()
     fast = date_expr(rules(whole=whole)).replace('"day"', '"cid"')
     assert "TRY_CAST" in fast
     text = "trim(CAST(v AS VARCHAR))"

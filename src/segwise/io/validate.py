@@ -161,18 +161,19 @@ def date_expr(rules: LineRules, dialect: Dialect = DUCKDB) -> str:
         return f"CAST({c} AS DATE)"
     fmt = rules.date_format
     assert fmt is not None, "text dates need a resolved format"
-    text = f"trim(CAST({c} AS {dialect.text}))"
+    raw = f"CAST({c} AS {dialect.text})"
+    text = f"trim({raw})"
     if not fmt.whole_value:
         text = f"split_part(split_part({text}, ' ', 1), 'T', 1)"
     if not dialect.java_dates:
         day = dialect.parse_date.format(text=text, pattern=literal(fmt.format))
         if fmt.format != "%Y-%m-%d":
             return day
-        # ISO dates: a plain cast reads them ~6x faster than strptime and agrees with it on
-        # every text of this shape (four digits first); other texts still go to strptime
-        iso = f"length({text}) = 10 AND substr({text}, 5, 1) = '-' AND "
-        iso += f"substr({text}, 8, 1) = '-' AND substr({text}, 1, 1) BETWEEN '0' AND '9'"
-        return f"CASE WHEN {iso} THEN TRY_CAST({text} AS DATE) ELSE {day} END"
+        # ISO dates: matching dddd-dd-dd and a plain cast cost ~2.5x less than strptime and
+        # agree with it on every text of that shape; other texts still go through trim, split
+        # and strptime
+        iso = f"regexp_full_match({raw}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')"
+        return f"CASE WHEN {iso} THEN TRY_CAST({raw} AS DATE) ELSE {day} END"
     day = dialect.parse_date.format(text=text, pattern=literal(java_pattern(fmt.format)))
     if "%y" not in fmt.format and "%-y" not in fmt.format:
         return day
