@@ -16,12 +16,13 @@ Two shapes of log, cached in ``benchmarks/data/`` (git-ignored): *retail* from
 ``segwise.demo.generate_log`` (~31 lines per customer, invoices and cancellations) and *cdnow*
 from ``benchmarks/logs.py`` (CDNOW histories bootstrapped, ~3 lines per customer: 10M lines
 are 3.4M customers; columns customer_id, date, number_of_cds, dollar_value).
-Every contender runs as a child process, timed whole-process (interpreter start, imports,
-reading, computing) with its peak RSS from ``os.wait4`` (ru_maxrss). Median of ``--repeat``
-runs (``--best``: the fastest; a contender slower than a minute runs once), by default 3 at 1M
-lines and one above; files are read warm (page cache). The tables replace the
-``bench_rfm`` section of ``docs/benchmarks.md``; results of other sizes from earlier runs are kept
-in ``benchmarks/data/rfm_results.json``, and tables of the page that this run did not measure stay.
+Every contender (``rfm_contenders.py``) runs as a child process, timed whole-process
+(interpreter start, imports, reading, computing) with its peak RSS from ``os.wait4``
+(ru_maxrss). Median of ``--repeat`` runs (``--best``: the fastest; a contender slower than
+``--slow`` seconds, a minute by default, runs once), by default 3 at 1M lines and one above;
+files are read warm (page cache). The tables replace the ``bench_rfm`` section of
+``docs/benchmarks.md``; results of other sizes from earlier runs are kept in
+``benchmarks/data/rfm_results.json``, and tables of the page that this run did not measure stay.
 Each table gives the 1-minute load average before and after, and the median over rounds of
 segwise's time divided by the Polars lazy RFM query's in the same round (paired runs).
 """
