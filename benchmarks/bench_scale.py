@@ -143,8 +143,8 @@ def spark(path: str, out: str) -> dict[str, Any]:
 
 
 def textbook(path: str, out: str) -> dict[str, Any]:
-    """The usual pandas way (``bench_rfm.textbook``): the whole log in one DataFrame."""
-    from bench_rfm import textbook as pandas_rfm
+    """The usual pandas way (``rfm_contenders.textbook``): the whole log in one DataFrame."""
+    from rfm_contenders import textbook as pandas_rfm
 
     return {"customers": int(pandas_rfm(path)["customers"])}
 

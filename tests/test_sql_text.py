@@ -48,7 +48,12 @@ def rules_for(mapping: RoleMapping, *, typed_date: bool, float_ids: bool) -> Lin
     return LineRules(
         mapping=mapping,
         types=types,
-        date_format=None if typed_date else DateFormat("%d/%m/%Y", "day first"),
+        # ISO dates take their own branch (a cast); tied to float ids so as not to double the texts
+        date_format=None
+        if typed_date
+        else DateFormat("%Y-%m-%d", "ISO")
+        if float_ids
+        else DateFormat("%d/%m/%Y", "day first"),
         decimal_comma=frozenset({mapping.amount or mapping.price or ""}),
         float_ids=float_ids,
     )

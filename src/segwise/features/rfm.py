@@ -216,7 +216,7 @@ def rfm_sql(
 )
 SELECT customer_id, recency, frequency, CAST(monetary AS DOUBLE) AS monetary,
        r_score, f_score, m_score,
-       CAST(r_score AS {t}) || CAST(f_score AS {t}) || CAST(m_score AS {t}) AS rfm_code,
+       CAST(100 * r_score + 10 * f_score + m_score AS {t}) AS rfm_code,
        g.segment
 FROM cells JOIN (VALUES {values}) AS g(r, fm, segment) ON g.r = cells.r5 AND g.fm = cells.fm5
 ORDER BY customer_id"""
