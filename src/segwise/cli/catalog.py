@@ -7,7 +7,20 @@ from typing import Annotated, Any
 
 import typer
 
-from segwise.cli.main import QueryFlag, TableFlag, app, column_flags, errors_exit_2
+from segwise.cli.main import (
+    AmountFlag,
+    CustomerFlag,
+    DateFlag,
+    DateFormatFlag,
+    InvoiceFlag,
+    PriceFlag,
+    QuantityFlag,
+    QueryFlag,
+    TableFlag,
+    app,
+    column_flags,
+    errors_exit_2,
+)
 
 
 @app.command()
@@ -19,13 +32,13 @@ def ingest(
     ],
     name: Annotated[str | None, typer.Option(help="A name to know it by.")] = None,
     kind: Annotated[str, typer.Option(help="auto, transactions or customers.")] = "auto",
-    customer: Annotated[str | None, typer.Option(help="Customer id column of a log.")] = None,
-    date: Annotated[str | None, typer.Option(help="Date column of a log.")] = None,
-    invoice: Annotated[str | None, typer.Option(help="Invoice column of a log.")] = None,
-    amount: Annotated[str | None, typer.Option(help="Line total column of a log.")] = None,
-    quantity: Annotated[str | None, typer.Option(help="Quantity column of a log.")] = None,
-    price: Annotated[str | None, typer.Option(help="Unit price column of a log.")] = None,
-    date_format: Annotated[str | None, typer.Option(help="strptime format of the dates.")] = None,
+    customer: CustomerFlag = None,
+    date: DateFlag = None,
+    invoice: InvoiceFlag = None,
+    amount: AmountFlag = None,
+    quantity: QuantityFlag = None,
+    price: PriceFlag = None,
+    date_format: DateFormatFlag = None,
     pseudonymise: Annotated[
         bool, typer.Option("--pseudonymise", help="Store keyed hashes of customer ids.")
     ] = False,

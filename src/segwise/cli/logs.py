@@ -9,9 +9,16 @@ from typing import Annotated
 import typer
 
 from segwise.cli.main import (
+    AmountFlag,
     AsOfFlag,
     BinsFlag,
+    CustomerFlag,
+    DateFlag,
+    DateFormatFlag,
     GridFlag,
+    InvoiceFlag,
+    PriceFlag,
+    QuantityFlag,
     QueryFlag,
     TableFlag,
     app,
@@ -35,15 +42,13 @@ def rfm(
     out: Annotated[
         Path | None, typer.Option(help="Write one row per customer (.csv .parquet .xlsx).")
     ] = None,
-    customer: Annotated[str | None, typer.Option(help="Customer id column.")] = None,
-    date: Annotated[str | None, typer.Option(help="Date column.")] = None,
-    invoice: Annotated[str | None, typer.Option(help="Invoice column.")] = None,
-    amount: Annotated[str | None, typer.Option(help="Line total column (used as is).")] = None,
-    quantity: Annotated[str | None, typer.Option(help="Quantity column.")] = None,
-    price: Annotated[str | None, typer.Option(help="Unit price column.")] = None,
-    date_format: Annotated[
-        str | None, typer.Option(help="strptime format, e.g. '%d/%m/%Y %H:%M'.")
-    ] = None,
+    customer: CustomerFlag = None,
+    date: DateFlag = None,
+    invoice: InvoiceFlag = None,
+    amount: AmountFlag = None,
+    quantity: QuantityFlag = None,
+    price: PriceFlag = None,
+    date_format: DateFormatFlag = None,
     as_of: AsOfFlag = None,
     bins: BinsFlag = 5,
     segments: GridFlag = None,

@@ -70,6 +70,15 @@ AsOfFlag = Annotated[
 ]
 BinsFlag = Annotated[int, typer.Option(help="RFM score bins (4 or 5 usual).")]
 GridFlag = Annotated[Path | None, typer.Option(help="Your own RFM segment grid (.json or .csv).")]
+CustomerFlag = Annotated[str | None, typer.Option(help="Customer id column of a log.")]
+DateFlag = Annotated[str | None, typer.Option(help="Date column of a log.")]
+InvoiceFlag = Annotated[str | None, typer.Option(help="Invoice column of a log.")]
+AmountFlag = Annotated[str | None, typer.Option(help="Line total column of a log (used as is).")]
+QuantityFlag = Annotated[str | None, typer.Option(help="Quantity column of a log.")]
+PriceFlag = Annotated[str | None, typer.Option(help="Unit price column of a log.")]
+DateFormatFlag = Annotated[
+    str | None, typer.Option(help="strptime format of the dates, e.g. '%d/%m/%Y %H:%M'.")
+]
 TableFlag = Annotated[
     str | None, typer.Option(help="With a database URL as input: the table to read.")
 ]

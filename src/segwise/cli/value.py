@@ -8,7 +8,19 @@ from typing import Annotated, Any
 
 import typer
 
-from segwise.cli.main import app, column_flags, errors_exit_2, rfm_flags
+from segwise.cli.main import (
+    AmountFlag,
+    CustomerFlag,
+    DateFlag,
+    DateFormatFlag,
+    InvoiceFlag,
+    PriceFlag,
+    QuantityFlag,
+    app,
+    column_flags,
+    errors_exit_2,
+    rfm_flags,
+)
 
 
 @app.command()
@@ -28,15 +40,13 @@ def value(
     out: Annotated[
         Path | None, typer.Option(help="Write one row per customer (.csv .parquet .xlsx).")
     ] = None,
-    customer: Annotated[str | None, typer.Option(help="Customer id column.")] = None,
-    date: Annotated[str | None, typer.Option(help="Date column.")] = None,
-    invoice: Annotated[str | None, typer.Option(help="Invoice column.")] = None,
-    amount: Annotated[str | None, typer.Option(help="Line total column (used as is).")] = None,
-    quantity: Annotated[str | None, typer.Option(help="Quantity column.")] = None,
-    price: Annotated[str | None, typer.Option(help="Unit price column.")] = None,
-    date_format: Annotated[
-        str | None, typer.Option(help="strptime format, e.g. '%d/%m/%Y %H:%M'.")
-    ] = None,
+    customer: CustomerFlag = None,
+    date: DateFlag = None,
+    invoice: InvoiceFlag = None,
+    amount: AmountFlag = None,
+    quantity: QuantityFlag = None,
+    price: PriceFlag = None,
+    date_format: DateFormatFlag = None,
     engine: Annotated[str, typer.Option(help="local (DuckDB) or spark.")] = "local",
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
