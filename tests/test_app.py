@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from segwise import service
 from segwise.app import exports, forms, state
 from segwise.config import Settings, get_settings
-from segwise.demo import generate_log, write_log
+from segwise.demo import generate_customers, generate_log, write_log
 from segwise.errors import InputError, SignInError
 from segwise.io.validate import REASONS
 
@@ -553,3 +553,16 @@ def test_without_an_account_off_this_machine_it_asks_to_sign_in(monkeypatch):
     get_settings.cache_clear()
     at = app()
     assert [t.value for t in at.title] == ["Sign in"]
+
+
+def test_history_compares_runs_of_the_same_data_and_says_when_none_is_shared(shop_csv, tmp_path):
+    log_run = run_log(shop_csv)
+    table = tmp_path / "customers.csv"
+    generate_customers(300, seed=4).to_csv(table, index=False)
+    table_run, _ = service.run_segment(table, service.SegmentOptions(k=3))
+    at = open_page(app(), "history")
+    assert_no_exception(at)
+    earlier, later = at.selectbox[-2], at.selectbox[-1]
+    assert (later.value, earlier.value) == (table_run.id, log_run)  # nothing of the same kind
+    assert any("no customer in common" in w.value for w in at.warning)  # said, not 0 / 2,000
+    assert not at.metric

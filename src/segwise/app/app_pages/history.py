@@ -61,8 +61,19 @@ st.subheader("Compare two runs")
 if len(done) < 2:
     st.caption("Two finished runs are needed, e.g. last month's log and this month's.")
     st.stop()
+# by default the newest run against the newest earlier one of the same data (its dataset,
+# else the same kind: a log against a log), never a log against a customer table
+newest = done[0]
+alike = [r for r in done[1:] if r.dataset == newest.dataset] or [
+    r for r in done[1:] if r.kind == newest.kind
+]
 cols = st.columns(2)
-earlier = cols[0].selectbox("Earlier run", ids, index=1, format_func=names_of(names))
+earlier = cols[0].selectbox(
+    "Earlier run",
+    ids,
+    index=ids.index(alike[0].id) if alike else 1,
+    format_func=names_of(names),
+)
 later = cols[1].selectbox("Later run", ids, index=0, format_func=names_of(names))
 if earlier == later:
     st.caption("Choose two different runs.")
@@ -71,6 +82,14 @@ compared = attempt(service.compare_runs, earlier, later)
 if compared is None:
     st.stop()
 people = compared["customers"]
+if people["shared"] == 0:
+    st.warning(
+        "These two runs have no customer in common, so nobody moved between them: they are "
+        "of different data. Choose two runs of the same customers, e.g. last month's log and "
+        "this month's.",
+        icon=":material/compare_arrows:",
+    )
+    st.stop()
 counts = st.columns(4)
 counts[0].metric("In both", f"{people['shared']:,}")
 counts[1].metric("Same segment name", f"{people['same_segment_name']:,}")
