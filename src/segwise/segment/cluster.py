@@ -29,7 +29,14 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from segwise.errors import ConfigError, InputError
-from segwise.segment.kselect import MIN_SHARE, KSelection, fit_kmeans, select_k, subsample
+from segwise.segment.kselect import (
+    FIT_SAMPLE,
+    MIN_SHARE,
+    KSelection,
+    fit_kmeans,
+    select_k,
+    subsample,
+)
 
 Matrix = NDArray[np.float64]
 Labels = NDArray[np.intp]
@@ -56,7 +63,8 @@ class SegmentClusterer(TransformerMixin, ClusterMixin, BaseEstimator):  # type: 
     n_init : int
         k-means++ restarts on the sample (the best inertia is kept).
     fit_sample_size : int
-        Rows k-means is fitted on before the refinement on all rows.
+        Rows k-means is fitted on (per k tried) before the refinement on all rows
+        (``kselect.FIT_SAMPLE``).
     sample_size : int
         Rows the silhouette is computed on when choosing k.
     min_share : float
@@ -78,7 +86,7 @@ class SegmentClusterer(TransformerMixin, ClusterMixin, BaseEstimator):  # type: 
         k_max: int = 10,
         seed: int = 0,
         n_init: int = 3,
-        fit_sample_size: int = 100_000,
+        fit_sample_size: int = FIT_SAMPLE,
         sample_size: int = 10_000,
         min_share: float = MIN_SHARE,
     ) -> None:

@@ -112,6 +112,12 @@ def subsample(n: int, size: int, seed: int) -> NDArray[np.intp]:
     return np.sort(rng.choice(n, size=size, replace=False))
 
 
+FIT_SAMPLE = 20_000
+"""Rows each candidate k is fitted on (a seeded sample; the chosen k is then refined on all
+rows). On the 338k customers of a CDNOW-scaled log, samples of 10k, 20k and 100k chose the
+same k for three seeds each, and the silhouettes per k moved less between sample sizes than
+between seeds of one size; 20k costs a fifth of 100k."""
+
 TOL = 1e-3
 """Lloyd stops when centres move less than this (relative to the data's variance): 10 times
 sklearn's default, for the fits that compare ks and refits; on 30k CDNOW customers it halves
@@ -277,7 +283,7 @@ def select_k(
     k_max: int = 10,
     seed: int = 0,
     sample_size: int = 10_000,
-    fit_sample_size: int = 100_000,
+    fit_sample_size: int = FIT_SAMPLE,
     n_init: int = 3,
     min_share: float = MIN_SHARE,
 ) -> KSelection:

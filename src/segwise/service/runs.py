@@ -164,6 +164,10 @@ def run_segment(
     progress: Progress | None = None,
 ) -> tuple[RunInfo, Segmentation]:
     """Record and run a segmentation now (the CLI's ``segwise segment``)."""
+    from segwise.service.warmup import warm
+
+    if engine == "local":
+        warm()  # scikit-learn loads while the data is read
     settings = settings or get_settings()
     queued = start_run(
         source,

@@ -1,0 +1,35 @@
+"""Import the modelling libraries in a background thread while the data is read.
+
+scikit-learn, SciPy and skops take one to two seconds to import, about as long as DuckDB takes
+to read, clean and aggregate a million lines, and DuckDB releases the interpreter while it
+works: importing them meanwhile takes that time off a segmentation. Only third-party modules
+are warmed, so the thread never holds a lock on a segwise module the caller may import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+
+log = logging.getLogger("segwise")
+
+MODELLING = ("sklearn.cluster", "sklearn.metrics", "sklearn.pipeline", "skops.io")
+"""What a segmentation imports after its data is read."""
+
+
+def warm(modules: tuple[str, ...] = MODELLING) -> threading.Thread:
+    """Start importing ``modules`` in a daemon thread and return it (joining is optional: the
+    caller's own import of a module waits for the thread to finish it)."""
+    thread = threading.Thread(target=_import_all, args=(modules,), name="segwise-warm", daemon=True)
+    thread.start()
+    return thread
+
+
+def _import_all(modules: tuple[str, ...]) -> None:
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # the caller's own import raises it where it can be reported
+            log.debug("warming %s failed", name, exc_info=True)
+            return
