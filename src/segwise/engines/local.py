@@ -176,18 +176,10 @@ def kept_lines_sql(rules: LineRules, classified: str) -> str:
 
     Columns: customer_id (text), day, invoice, value (net amount), is_return, product.
     """
-    m = rules.mapping
-    product = m.product or m.description
-    line = f"SELECT {customer_text_expr(rules, 'l.customer_id')} AS customer_id, l.day, "
-    line += "l.invoice, l.value, l.is_return, "
-    if product is None:
-        return (
-            line + "CAST(NULL AS VARCHAR) AS product "
-            f"FROM {relation(classified, 'l')} WHERE reason IS NULL"
-        )
     return (
-        line + f"NULLIF(trim(CAST(src.{ident(product)} AS VARCHAR)), '') AS product "
-        f"FROM {relation(classified, 'l')} JOIN src USING (_row) WHERE l.reason IS NULL"
+        f"SELECT {customer_text_expr(rules, 'l.customer_id')} AS customer_id, l.day, "
+        "l.invoice, l.value, l.is_return, l.product "
+        f"FROM {relation(classified, 'l')} WHERE reason IS NULL"
     )
 
 

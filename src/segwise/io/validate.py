@@ -199,7 +199,8 @@ def classified_sql(
     *,
     reason_codes: bool = False,
 ) -> str:
-    """A SELECT giving, per line: _row, customer_id, day, invoice, value, is_return, reason.
+    """A SELECT giving, per line: _row, customer_id, day, invoice, value, is_return, reason,
+    product (the product or else the description text, NULL when blank or absent).
 
     ``source`` is the table (or query) of raw lines with ``_row`` and the role columns.
     ``reason`` is the reason's name, or with ``reason_codes`` its ``reason_code`` (grouping
@@ -248,9 +249,13 @@ def classified_sql(
     assert m.date is not None
     date_kind = rules.types.get(m.date, "VARCHAR").upper()
     date_missing = _blank(m.date, t) if date_kind == "VARCHAR" else f"{ident(m.date)} IS NULL"
+    named = m.product or m.description
+    # carried along rather than joined back by _row: aggregates never read it (unused columns
+    # are not computed), the stored lines get it without a join over every line
+    product = f"NULLIF(trim(CAST({ident(named)} AS {t})), '')" if named else f"CAST(NULL AS {t})"
     return f"""SELECT _row, customer_id, day, invoice, value,
        coalesce({" OR ".join(returns)}, false) AS is_return,
-       CASE {cases} ELSE NULL END AS reason
+       CASE {cases} ELSE NULL END AS reason, product
 FROM (
   SELECT _row,
          {customer_key_expr(rules, dialect)} AS customer_id,
@@ -259,7 +264,8 @@ FROM (
          {invoice} AS invoice,
          {qty} AS quantity,
          {value} AS value,
-         {" OR ".join(adjustments) or "false"} AS is_adjustment
+         {" OR ".join(adjustments) or "false"} AS is_adjustment,
+         {product} AS product
   FROM {relation(source, "src")}
 ) AS typed"""
 
