@@ -18,7 +18,7 @@ Contenders, each a child process in its own session (killed with its children at
   names) and the assignments written with ``io.writers.write_frame``: what ``segwise segment
   --out`` computes, without the catalog;
 - ``segment_cli``: the whole command, as a user runs it: the log is ingested into a fresh
-  catalog (its cleaned lines stored as Parquet), segmented, a classifier trained, files stored;
+  catalog (its cleaned lines stored as Parquet), segmented, the model file and run files stored;
 - ``spark``: ``service.compute_rfm(LOG, engine="spark")`` then its table written (local[*],
   driver heap ``--spark-driver-memory``, 3g: Spark's default 1g runs out at 100M lines);
 - ``textbook``: pandas ``read_parquet`` + ``groupby`` (``bench_rfm.textbook``), with an
@@ -68,7 +68,9 @@ BEGIN, END = "<!-- bench_scale:begin -->", "<!-- bench_scale:end -->"
 CONTENDERS = {
     "segwise_rfm": "segwise rfm (DuckDB)",
     "segment": "segwise RFM + segmentation + assignments (DuckDB, scikit-learn)",
-    "segment_cli": "`segwise segment LOG --out OUT.parquet --json` (+ catalog, classifier)",
+    "segment_cli": (
+        "`segwise segment LOG --out OUT.parquet --json` (+ ingest into the catalog, files, model)"
+    ),
     "spark": 'segwise rfm, `engine="spark"` (Spark local[*])',
     "textbook": "textbook pandas (`read_parquet`, `groupby`, `apply`)",
 }
