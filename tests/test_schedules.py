@@ -51,7 +51,7 @@ def webhook() -> Iterator[Webhook]:
     hook = Webhook(url="")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             hook.received.append(json.loads(body))
             self.send_response(hook.answers.pop(0) if hook.answers else 200)
