@@ -26,6 +26,7 @@ from segwise.config import get_settings
 from segwise.demo import END, generate_log, write_log
 from segwise.errors import InputError, NotAllowedError
 from segwise.segment.thresholds import Thresholds, segment_standing, worse_share
+from segwise.service import alerts as alert_use_cases
 from segwise.service import notify
 from segwise.service.schedules import next_start, parse_moment, period_of
 from segwise.store import schedules as store
@@ -432,3 +433,31 @@ def test_managing_schedules_needs_the_run_role_and_is_audited(tmp_path):
     assert ("ana", "schedule.add") in actions and ("ana", "schedule.remove") in actions
     with pytest.raises(InputError):
         Thresholds(psi=-1)
+
+
+def test_api_lists_schedules_and_alerts(cli, tmp_path, segwise_home):
+    from fastapi.testclient import TestClient
+
+    from segwise.api import create_app
+    from segwise.config import Settings
+
+    source = tmp_path / "log.csv"
+    source.write_text("customer,date,amount\n1,2024-01-01,5\n")
+    hook = "https://hooks.example.org/services/s3cret"
+    cli("schedule", "add", "nightly", "--source", source, "--every", "day", "--webhook", hook)
+    source.write_text("not a log\n")
+    with pytest.MonkeyPatch.context() as patch:  # no network: the delivery fails in words
+        offline = "failed: offline"
+        patch.setattr(alert_use_cases, "post_webhook", lambda url, payload, settings: offline)
+        assert run_due(cli, at(0.01))[0]["status"] == "failed"
+    settings = Settings(home=segwise_home, api_read_keys="read-key-0123456789")
+    with TestClient(create_app(settings, worker_mode="thread")) as client:
+        assert client.get("/v1/schedules").status_code == 401
+        read = {"X-API-Key": "read-key-0123456789"}
+        schedules = client.get("/v1/schedules", headers=read).json()
+        assert [s["name"] for s in schedules] == ["nightly"] and "s3cret" not in str(schedules)
+        assert schedules[0]["webhook"] == "https://hooks.example.org/…"
+        alerts = client.get("/v1/alerts", headers=read, params={"schedule": "nightly"}).json()
+        assert [a["kind"] for a in alerts] == ["failed"]
+        assert alerts[0]["delivery"] == {"webhook": "failed: offline"}
+        assert client.get("/v1/alerts", headers=read, params={"limit": 0}).status_code == 422
