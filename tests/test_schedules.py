@@ -461,3 +461,29 @@ def test_api_lists_schedules_and_alerts(cli, tmp_path, segwise_home):
         assert [a["kind"] for a in alerts] == ["failed"]
         assert alerts[0]["delivery"] == {"webhook": "failed: offline"}
         assert client.get("/v1/alerts", headers=read, params={"limit": 0}).status_code == 422
+
+
+def test_history_page_shows_alerts_in_plain_words(cli, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from segwise.app import state
+
+    monkeypatch.setenv("SEGWISE_APP_HOST", "127.0.0.1")
+    get_settings.cache_clear()
+    shop = this_month(tmp_path / "shop.parquet")
+    broken = tmp_path / "broken.csv"
+    broken.write_text("customer,date,amount\n1,2024-01-01,5\n")
+    cli("schedule", "add", "shop", "--source", shop, "--every", "month", "--k", K)
+    cli("schedule", "add", "till", "--source", broken, "--every", "week")
+    broken.write_text("not a log\n")
+    assert {o["status"] for o in run_due(cli, at(0.01))} == {"done", "failed"}
+    entry = Path(state.__file__).parent / "streamlit_app.py"
+    page = AppTest.from_file(str(entry), default_timeout=120).run()
+    page = page.switch_page("app_pages/history.py").run()
+    assert not page.exception, [e.value for e in page.exception]
+    assert "Scheduled runs and alerts" in [s.value for s in page.subheader]
+    shown = page.dataframe[1].value
+    assert shown["schedule"].tolist() == ["till"]
+    assert shown["what"].tolist() == ["the run failed"]
+    assert "broken.csv" not in shown.to_string()  # no paths or library messages
+    assert any("shop every month" in c.value for c in page.caption)
