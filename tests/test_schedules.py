@@ -231,7 +231,7 @@ def test_a_month_like_the_last_does_not_alert(cli, tmp_path, webhook, mail_setti
     assert unchanged["status"] == "unchanged" and unchanged["run"] is None
 
 
-def test_a_failed_run_alerts_and_the_other_schedules_still_run(cli, tmp_path, webhook):
+def test_a_failed_run_alerts_and_the_other_schedules_still_run(cli, tmp_path, webhook, backend):
     broken = tmp_path / "broken.csv"
     broken.write_text("customer,date,amount\n1,2024-01-01,5\n")
     shop = this_month(tmp_path / "shop.parquet")
@@ -389,6 +389,7 @@ def test_worse_share_follows_the_segments_standing():
         (["--source", "{shop}", "--worse-share", "2"], "--worse-share 2"),
         (["--source", "{shop}", "--webhook", "ftp://x/y"], "not an http(s) URL"),
         (["--source", "{shop}", "--email", "nobody"], "e-mail addresses"),
+        (["--source", "{shop}", "--webhook", "https://x/" + "a" * 2000], "characters long"),
         (["--source", "{shop}", "--k", "1"], "--k 1"),
         (["--source", "{shop}", "--like", "rnothere"], "rnothere"),
     ],
@@ -487,3 +488,31 @@ def test_history_page_shows_alerts_in_plain_words(cli, tmp_path, monkeypatch):
     assert shown["what"].tolist() == ["the run failed"]
     assert "broken.csv" not in shown.to_string()  # no paths or library messages
     assert any("shop every month" in c.value for c in page.caption)
+
+
+def test_a_database_table_is_a_scheduled_source(cli, tmp_path, webhook):
+    """A SQLite table grows between two runs; the URL is stored and shown, the run follows."""
+    import pyarrow.parquet as pq
+    import sqlalchemy as sa
+
+    database = tmp_path / "shop.db"
+    url = f"sqlite:///{database}"
+    engine = sa.create_engine(url)
+    generate_log(CUSTOMERS, seed=3).lines.to_pandas().to_sql("sales", engine, index=False)
+    added = cli(
+        "schedule", "add", "db", "--source", url, "--table", "sales", "--every", "month",
+        "--k", K, "--webhook", webhook.url,
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    assert "table sales" in json.loads(cli("schedule", "list", "--json").stdout)[0]["source"]
+    first = run_due(cli, at(0.01))[0]
+    assert first["status"] == "done"
+    stalled = tmp_path / "stalled.parquet"
+    stalled_months(stalled)
+    lines = pq.read_table(stalled).to_pandas()
+    lines.tail(3).to_sql("sales", engine, index=False, if_exists="append")
+    engine.dispose()
+    second = run_due(cli, at(40))[0]
+    assert second["previous_run"] == first["run"]
+    assert "worse_share" in {a["kind"] for a in second["alerts"]}
+    assert len(webhook.received) == 1

@@ -73,8 +73,8 @@ def change_findings(
     """What a comparison of two runs (``compare_runs``) crossed, and the measures it took:
     the drift, the segment shares before and after, the share that moved to a worse segment
     (segments ordered by the earlier run's profiles)."""
-    shares_before = {s["name"]: float(s["share"]) for s in before}
-    shares_after = {s["name"]: float(s["share"]) for s in after}
+    shares_before = {s["name"]: round(float(s["share"]), 4) for s in before}
+    shares_after = {s["name"]: round(float(s["share"]), 4) for s in after}
     standing = segment_standing([s["profile"] for s in before])
     counts = np.asarray(comparison["migration"]["counts"], dtype=int)
     moved = None if standing is None or counts.size == 0 else worse_share(counts, standing)

@@ -18,10 +18,15 @@ from segwise.errors import InputError
 
 RETRY_PAUSE_S = 0.5  # before the 2nd try; doubled before each further one
 MAX_ADDRESSES = 20
+MAX_URL = 2_000
 
 
 def check_webhook(url: str) -> str:
     """``url`` when it is an http(s) URL with a host (else one line saying how to write it)."""
+    if len(url) > MAX_URL:
+        raise InputError(
+            f"the webhook URL is {len(url):,} characters long", hint=f"use at most {MAX_URL:,}"
+        )
     parts = urllib.parse.urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(
