@@ -516,3 +516,19 @@ def test_a_database_table_is_a_scheduled_source(cli, tmp_path, webhook):
     assert second["previous_run"] == first["run"]
     assert "worse_share" in {a["kind"] for a in second["alerts"]}
     assert len(webhook.received) == 1
+
+
+def test_a_bad_delivery_setting_fails_in_words_and_the_alert_is_kept(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("SEGWISE_ALERT_EMAIL", "not-an-address")
+    monkeypatch.setenv("SEGWISE_ALERT_WEBHOOK", "gopher://old.example.org/1")
+    get_settings.cache_clear()
+    source = tmp_path / "log.csv"
+    source.write_text("customer,date,amount\n1,2024-01-01,5\n")
+    cli("schedule", "add", "nightly", "--source", source, "--every", "day")
+    source.unlink()
+    [outcome] = run_due(cli, at(0.01))
+    assert outcome["status"] == "failed" and "file not found" in outcome["error"]
+    assert outcome["delivery"]["webhook"].startswith("failed: webhook 'gopher://old.example.org")
+    assert outcome["delivery"]["email"].startswith("failed: 'not-an-address'")
+    [kept] = json.loads(cli("alerts", "list", "--json").stdout)
+    assert kept["kind"] == "failed" and kept["delivery"] == outcome["delivery"]

@@ -4,6 +4,7 @@ runs crossed, delivering the findings (webhook, e-mail), keeping them in the cat
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from segwise.config import Settings, get_settings
+from segwise.errors import SegwiseError
 from segwise.segment.thresholds import (
     Finding,
     Thresholds,
@@ -109,21 +111,18 @@ def deliver_alerts(
     delivery: dict[str, str] = {}
     webhook = row.webhook or settings.alert_webhook
     if webhook:
-        delivery["webhook"] = post_webhook(webhook, payload, settings)
+        delivery["webhook"] = _attempt(lambda: post_webhook(webhook, payload, settings))
     email = row.email or settings.alert_email
     if email:
         lines = [f"- {f.message}" for f in findings]
-        run = context.get("run")
-        text = "\n".join(
-            [f"Schedule '{row.name}' ({context.get('period')}):", *lines, ""]
-            + (
-                [f"Run: {run}  (segwise compare {context.get('previous_run')} {run})"]
-                if run
-                else []
-            )
-        )
+        run, previous = context.get("run"), context.get("previous_run")
+        lines = [f"Schedule '{row.name}' ({context.get('period')}):", *lines, ""]
+        if run and previous:
+            lines.append(f"See: segwise compare {previous} {run}")
         subject = f"segwise: {len(findings)} alert{'s' * (len(findings) > 1)} for '{row.name}'"
-        delivery["email"] = send_email(check_addresses(email), subject, text, settings)
+        delivery["email"] = _attempt(
+            lambda: send_email(check_addresses(email), subject, "\n".join(lines), settings)
+        )
     add_alerts(
         open_catalog(settings),
         [
@@ -143,6 +142,14 @@ def deliver_alerts(
         ],
     )
     return delivery
+
+
+def _attempt(send: Callable[[], str]) -> str:
+    """A channel's delivery, whose bad setting (a webhook or address) fails in words."""
+    try:
+        return send()
+    except SegwiseError as error:
+        return f"failed: {error}"
 
 
 def list_alerts(

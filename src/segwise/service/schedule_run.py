@@ -7,12 +7,13 @@ import logging
 from typing import Any
 
 from segwise.config import Settings
-from segwise.errors import SegwiseError
+from segwise.errors import NotFoundError, SegwiseError
 from segwise.segment.thresholds import Finding
 from segwise.service.alerts import change_findings, deliver_alerts, schedule_thresholds
 from segwise.service.datasets import open_catalog
 from segwise.service.schedules import ScheduleOutcome, segment_options
 from segwise.store import schedules as store
+from segwise.store.catalog import Catalog, Run
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,8 @@ def run_period(
             log.exception("schedule %s failed unexpectedly", row.name)
         message = " ".join(str(error).split())[:500] or type(error).__name__
         failed = Finding("failed", f"the scheduled run failed: {message}")
-        delivery = deliver_alerts(row, [failed], context, settings)
         store.finish_period(catalog, claim_id, status="failed", error=message)
+        delivery = deliver_alerts(row, [failed], context, settings)
         return ScheduleOutcome(
             row.name,
             period,
@@ -63,7 +64,7 @@ def _run(
 
     catalog = open_catalog(settings)
     options = segment_options(row.options)
-    previous = catalog.run(row.last_run_id) if row.last_run_id else None
+    previous = _previous(catalog, row.last_run_id)
     context["previous_run"] = previous.id if previous else None
     dataset = ingest_input(
         row.source,
@@ -102,3 +103,14 @@ def _run(
         measures=measures,
         delivery=delivery,
     )
+
+
+def _previous(catalog: Catalog, run_id: str | None) -> Run | None:
+    """The schedule's last run, unless it was deleted since (retention): then none."""
+    if run_id is None:
+        return None
+    try:
+        return catalog.run(run_id)
+    except NotFoundError:
+        log.warning("run %s of a schedule is gone; the next run starts afresh", run_id)
+        return None
