@@ -532,3 +532,17 @@ def test_a_bad_delivery_setting_fails_in_words_and_the_alert_is_kept(cli, tmp_pa
     assert outcome["delivery"]["email"].startswith("failed: 'not-an-address'")
     [kept] = json.loads(cli("alerts", "list", "--json").stdout)
     assert kept["kind"] == "failed" and kept["delivery"] == outcome["delivery"]
+
+
+def test_two_run_due_at_once_run_a_schedule_once(tmp_path, backend):
+    """Two cron invocations racing: one claims the period and runs it, the other skips it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    shop = this_month(tmp_path / "shop.parquet")
+    service.add_schedule("shop", str(shop), every="day", options=service.SegmentOptions(k=4))
+    now = at(0.01)
+    with ThreadPoolExecutor(2) as pool:
+        found = list(pool.map(lambda _: service.run_due(now), range(2)))
+    statuses = sorted(o.status for outcomes in found for o in outcomes)
+    assert statuses in (["done", "skipped"], ["done"])  # the late one may find it not due
+    assert len(service.list_runs()) == 1
