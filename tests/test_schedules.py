@@ -532,6 +532,9 @@ def test_a_bad_delivery_setting_fails_in_words_and_the_alert_is_kept(cli, tmp_pa
     assert outcome["delivery"]["email"].startswith("failed: 'not-an-address'")
     [kept] = json.loads(cli("alerts", "list", "--json").stdout)
     assert kept["kind"] == "failed" and kept["delivery"] == outcome["delivery"]
+    [event] = [e for e in service.audit_events() if e.action == "schedule.run"]
+    assert event.target == "nightly" and event.detail["status"] == "failed"
+    assert event.detail["alerts"] == 1
 
 
 def test_two_run_due_at_once_run_a_schedule_once(tmp_path, backend):
