@@ -105,6 +105,59 @@ class Settings(BaseSettings):
         description="Secret key signing model files (HMAC); a file that does not match is refused.",
     )
 
+    alert_psi: float = Field(
+        default=0.25,
+        gt=0,
+        le=100,
+        description="Scheduled runs alert when a feature's PSI against the previous run "
+        "reaches this (0.1-0.25 some shift, above 0.25 a real one).",
+    )
+    alert_size_shift: float = Field(
+        default=10.0,
+        gt=0,
+        le=100,
+        description="Scheduled runs alert when a segment's share of customers moves by this "
+        "many percentage points.",
+    )
+    alert_worse_share: float = Field(
+        default=0.2,
+        gt=0,
+        le=1,
+        description="Scheduled runs alert when this share of returning customers moved to a "
+        "worse segment (0.2 = 20%).",
+    )
+    alert_webhook: str | None = Field(
+        default=None,
+        description="URL alerts are POSTed to as JSON (a schedule's --webhook overrides it).",
+    )
+    alert_webhook_timeout: float = Field(
+        default=5.0, gt=0, le=60, description="Seconds a webhook call may take."
+    )
+    alert_webhook_retries: int = Field(
+        default=2, ge=0, le=5, description="Further tries of a failed webhook call."
+    )
+    alert_email: str | None = Field(
+        default=None,
+        description="Comma-separated addresses alerts are mailed to (a schedule's --email "
+        "overrides it); needs SEGWISE_SMTP_HOST.",
+    )
+    alert_email_from: str = Field(
+        default="segwise@localhost", description="Sender address of alert e-mails."
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server of alert e-mails.")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_user: str | None = Field(default=None, description="SMTP user name, when it needs one.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(
+        default=False, description="Upgrade the SMTP connection with STARTTLS before sign-in."
+    )
+    schedule_lock_hours: float = Field(
+        default=6.0,
+        gt=0,
+        description="A scheduled run still marked running after this many hours is taken "
+        "over by the next `segwise schedule run-due`.",
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:

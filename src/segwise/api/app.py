@@ -29,7 +29,18 @@ from segwise.api.deps import KeyRing
 from segwise.api.limits import BodyLimit
 from segwise.api.monitoring import Metrics, MetricsMiddleware
 from segwise.api.reader import UploadReader
-from segwise.api.routes import audit, campaigns, customers, datasets, health, metrics, runs, value
+from segwise.api.routes import (
+    alerts,
+    audit,
+    campaigns,
+    customers,
+    datasets,
+    health,
+    metrics,
+    runs,
+    schedules,
+    value,
+)
 from segwise.api.worker import RunWorker, WorkerMode
 from segwise.config import Settings, get_settings
 from segwise.errors import (
@@ -101,7 +112,8 @@ def create_app(settings: Settings | None = None, *, worker_mode: WorkerMode = "p
         finished=app.state.metrics.run_finished,
     )
     app.state.reader = UploadReader(settings, isolated=worker_mode == "process")
-    for module in (datasets, runs, customers, value, campaigns, audit, health, metrics):
+    routers = (datasets, runs, customers, value, campaigns, schedules, alerts, audit, health)
+    for module in (*routers, metrics):
         app.include_router(module.router)
     app.add_exception_handler(SegwiseError, _segwise_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -1,6 +1,17 @@
 """The ``segwise`` command: parse flags, call one service function, render the result."""
 
-from segwise.cli import access, campaigns, catalog, dashboard, logs, models, segments, serve, value
+from segwise.cli import (
+    access,
+    campaigns,
+    catalog,
+    dashboard,
+    logs,
+    models,
+    schedules,
+    segments,
+    serve,
+    value,
+)
 from segwise.cli.main import app, main
 
 __all__ = [
@@ -12,6 +23,7 @@ __all__ = [
     "logs",
     "main",
     "models",
+    "schedules",
     "segments",
     "serve",
     "value",

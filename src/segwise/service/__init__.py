@@ -78,6 +78,12 @@ if TYPE_CHECKING:
     from segwise.service.access import (
         whoami as whoami,
     )
+    from segwise.service.alerts import (
+        AlertInfo as AlertInfo,
+    )
+    from segwise.service.alerts import (
+        list_alerts as list_alerts,
+    )
     from segwise.service.audit import (
         Actor as Actor,
     )
@@ -252,6 +258,24 @@ if TYPE_CHECKING:
     from segwise.service.runs import (
         start_run as start_run,
     )
+    from segwise.service.schedules import (
+        ScheduleInfo as ScheduleInfo,
+    )
+    from segwise.service.schedules import (
+        ScheduleOutcome as ScheduleOutcome,
+    )
+    from segwise.service.schedules import (
+        add_schedule as add_schedule,
+    )
+    from segwise.service.schedules import (
+        list_schedules as list_schedules,
+    )
+    from segwise.service.schedules import (
+        remove_schedule as remove_schedule,
+    )
+    from segwise.service.schedules import (
+        run_due as run_due,
+    )
     from segwise.service.segments import (
         SegmentOptions as SegmentOptions,
     )
@@ -380,6 +404,15 @@ _HOME = {
     "revoke_key": "segwise.service.access",
     "sign_in": "segwise.service.access",
     "whoami": "segwise.service.access",
+    # schedules and alerts
+    "AlertInfo": "segwise.service.alerts",
+    "list_alerts": "segwise.service.alerts",
+    "ScheduleInfo": "segwise.service.schedules",
+    "ScheduleOutcome": "segwise.service.schedules",
+    "add_schedule": "segwise.service.schedules",
+    "list_schedules": "segwise.service.schedules",
+    "remove_schedule": "segwise.service.schedules",
+    "run_due": "segwise.service.schedules",
 }
 __all__ = sorted(_HOME)
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from segwise.errors import ConfigError, NotFoundError
 from segwise.store.schema import Base, Dataset, ModelRow, Run, SegmentRow
 
-HEAD = "0003_campaigns"
+HEAD = "0004_schedules"
 """The newest migration; a catalog at this revision is opened without loading Alembic."""
 
 __all__ = ["Base", "Catalog", "Dataset", "ModelRow", "Run", "SegmentRow", "now"]

@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 RUN_STATES = ("queued", "running", "done", "failed")
@@ -128,3 +139,65 @@ class CampaignMember(Base):
     customer_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     segment: Mapped[str] = mapped_column(String(200))
     arm: Mapped[str] = mapped_column(String(10))
+
+
+# --- schedules and alerts (migration 0004_schedules; queries in store/schedules.py) -----------
+
+
+class ScheduleRow(Base):
+    """A source re-segmented every day, week or month, following its previous run."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    source: Mapped[str] = mapped_column(Text)  # a path, or a database URL without a password
+    source_table: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    source_query: Mapped[str | None] = mapped_column(Text, nullable=True)
+    every: Mapped[str] = mapped_column(String(10))  # day | week | month
+    like: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON)
+    thresholds: Mapped[dict[str, Any]] = mapped_column(JSON)  # only those set on the schedule
+    webhook: Mapped[str | None] = mapped_column(Text, nullable=True)
+    email: Mapped[str | None] = mapped_column(Text, nullable=True)
+    next_due: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    last_run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ScheduleRunRow(Base):
+    """One period of a schedule: claimed once (the lock), then done, unchanged or failed."""
+
+    __tablename__ = "schedule_runs"
+    __table_args__ = (UniqueConstraint("schedule_id", "period", name="uq_schedule_runs_period"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    schedule_id: Mapped[str] = mapped_column(ForeignKey("schedules.id"), index=True)
+    period: Mapped[str] = mapped_column(String(20))  # 2026-12-01 | 2026-W49 | 2026-12
+    status: Mapped[str] = mapped_column(String(10))  # running | done | unchanged | failed
+    run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    previous_run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    dataset_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    comparison: Mapped[dict[str, Any]] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    host: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    started: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AlertRow(Base):
+    """A threshold crossed (or a failed run) of a schedule, and how it was delivered."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    schedule: Mapped[str] = mapped_column(String(200), index=True)  # its name, kept after removal
+    schedule_run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    kind: Mapped[str] = mapped_column(String(20))  # psi | size_shift | worse_share | failed
+    message: Mapped[str] = mapped_column(Text)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    delivery: Mapped[dict[str, Any]] = mapped_column(JSON)  # channel -> "sent" | "failed: ..."
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from segwise import service
 from segwise.app import figures
+from segwise.app.app_pages.alerts_section import show_alerts
 from segwise.app.widgets import attempt, chart, names_of, plain, table
 
 st.title("History")
@@ -35,6 +36,7 @@ table(
         for r in runs
     ]
 )
+show_alerts()
 
 done = [r for r in runs if r.status == "done"]
 names = {r.id: f"{r.dataset_name} · k={r.k} · {r.created:%m-%d %H:%M} · {r.id}" for r in done}
