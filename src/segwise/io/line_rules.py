@@ -50,8 +50,7 @@ def detect_date_format(
             f"max(TRY_CAST(split_part(part, '{sep}', 2) AS INTEGER)) "
             "FROM (SELECT DISTINCT split_part(trim(value), ' ', 1) AS part "
             f"FROM (SELECT DISTINCT CAST({ident(column)} AS VARCHAR) AS value FROM src))"
-        ).fetchone()
-        assert row is not None
+        ).fetchall()[0]  # fetched to the end: the connection is free for a streamed read
         max_first, max_second = row
     return dates.resolve_format(
         family, max_first=max_first, max_second=max_second, column=column, file=str(source.path)
