@@ -94,8 +94,8 @@ def with_manifest(
 ) -> CleaningReport:
     """The report of an assembled log with what its manifest knows: the lines left out before
     assembly (added to the totals), and, given each file's lines by reason (None = kept,
-    in the manifest's file order), the dropped lines per file. Files left out whole are
-    counted under ``skipped_files``."""
+    in the manifest's file order), the dropped lines per file (without them, as on Spark,
+    no per-file list). Files left out whole are counted under ``skipped_files``."""
     excluded = manifest.excluded_total()
     dropped = dict(report.dropped)
     for reason, n in excluded.items():
@@ -117,7 +117,7 @@ def with_manifest(
         report,
         lines=report.lines + sum(excluded.values()),
         dropped={r: dropped[r] for r in REASONS if dropped.get(r)},
-        files=tuple(files) if len(files) > 1 or file_counts else (),
+        files=tuple(files) if file_counts else (),
         skipped_files={k: v for k, v in manifest.skipped.items() if v},
     )
 
