@@ -164,3 +164,27 @@ def test_limits_and_empty_inputs(cli, exports, tmp_path, monkeypatch):
     )
     result = cli("rfm", str(tmp_path / "nothing-*.csv"))
     assert result.exit_code == 2 and "no file matches" in result.stderr
+
+
+def test_a_month_of_early_days_takes_the_date_order_of_the_others(cli, shop, tmp_path):
+    """December holds only days 1-9: alone it cannot tell 01-12 from 12-01; read with the
+    year's other exports it takes their day-first order (and is written after them)."""
+    december = pc.greater_equal(shop["InvoiceDate"], pa.scalar(datetime(2011, 12, 1)))
+    folder = tmp_path / "year"
+    folder.mkdir()
+    alone = write_log(shop.filter(december), folder / "2011-12 first.csv", style="uk")
+    write_log(shop.filter(pc.invert(december)), folder / "2011-rest.csv", style="uk")
+    result = cli("rfm", alone)
+    assert result.exit_code == 2 and "cannot tell day-first" in result.stderr
+    want = rfm_rows(
+        cli, write_log(shop, tmp_path / "whole.csv", style="uk"), out=tmp_path / "w.csv"
+    )
+    got = rfm_rows(cli, folder, out=tmp_path / "g.csv")
+    pd.testing.assert_frame_equal(got, want)
+    with service.local_input(folder) as path:
+        files = service.compute_rfm(path).report.files
+    assert [f["file"] for f in files] == ["2011-rest.csv", "2011-12 first.csv"]
+    (folder / "2011-rest.csv").unlink()
+    write_log(shop.filter(december), folder / "2011-12 again.csv", style="uk")
+    result = cli("rfm", folder)
+    assert result.exit_code == 2 and "cannot tell day-first" in result.stderr

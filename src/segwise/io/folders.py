@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from segwise.config import get_settings
 from segwise.errors import InputError
+from segwise.io.dates import AmbiguousDayMonth, DateFormat
 from segwise.io.line_rules import sniff_line_rules
 from segwise.io.manifest import KEY, LogManifest
 from segwise.io.readers import load, open_source
@@ -145,49 +146,81 @@ def combine(
 
     ``columns`` are the column flags (they apply to every file); the first file's role
     columns name the output's. A file with a role the first lacks, or without one it has,
-    stops with its name and the column. Returns the manifest written into ``target``.
+    stops with its name and the column. A file whose dates alone cannot tell day-first from
+    month-first (a month's first twelve days) takes the order another file settled, and is
+    written after the others. Returns the manifest written into ``target``.
     """
-    import duckdb
-    import pyarrow.parquet as pq
-
-    files: list[tuple[str, int]] = []
+    out = _Combined(target, columns, date_format)
     excluded: dict[str, dict[str, int]] = {}
-    first: tuple[str, RoleMapping] | None = None
-    writer: pq.ParquetWriter | None = None
-    schema = None
+    deferred: list[tuple[str, Path, Path]] = []
     try:
         for name, original in zip(fileset.names, fileset.files, strict=True):
             path, left_out = prepare(original) if prepare else (original, {})
             if left_out:
                 excluded[name] = left_out
-            with duckdb.connect() as con:
-                mapping, sql = _file_lines(con, path, original, columns, date_format, first)
-                first = first or (name, mapping)
-                lines = 0
-                reader = con.sql(sql).to_arrow_reader(BATCH_ROWS)
-                for batch in reader:
-                    if writer is None:
-                        schema = _schema(batch.schema)
-                        writer = pq.ParquetWriter(target, schema)
-                    assert schema is not None
-                    writer.write_batch(batch.cast(schema))
-                    lines += batch.num_rows
-            files.append((name, lines))
+            try:
+                out.add(name, path, original)
+            except AmbiguousDayMonth:
+                deferred.append((name, path, original))
+        for name, path, original in deferred:
+            out.add(name, path, original)  # raises when no other file settled the order
         manifest = LogManifest(
-            files=tuple(files),
+            files=tuple(out.files),
             excluded=excluded,
             skipped={k: v for k, v in fileset.skipped.items() if v},
             origin="folder",
         )
     except BaseException:
-        if writer is not None:
-            writer.close()
+        out.close()
         target.unlink(missing_ok=True)
         raise
-    assert writer is not None
-    writer.add_key_value_metadata({KEY.decode(): manifest.to_bytes().decode()})
-    writer.close()
+    out.close(manifest)
     return manifest
+
+
+class _Combined:
+    """The Parquet file being written: its writer, the files so far, their date formats."""
+
+    def __init__(
+        self, target: Path, columns: Mapping[str, str | None] | None, date_format: str | None
+    ) -> None:
+        self.target, self.columns, self.date_format = target, columns, date_format
+        self.writer: pq.ParquetWriter | None = None
+        self.schema: pa.Schema | None = None
+        self.first: tuple[str, RoleMapping] | None = None
+        self.files: list[tuple[str, int]] = []
+        self.formats: list[DateFormat] = []
+
+    def add(self, name: str, path: Path, original: Path) -> None:
+        """Append one file's typed lines (``path``: the file to read, as prepared)."""
+        import duckdb
+        import pyarrow.parquet as pq
+
+        with duckdb.connect() as con:
+            mapping, rules, sql = _file_lines(
+                con, path, original, self.columns, self.date_format, self.first, self.formats
+            )
+            self.first = self.first or (name, mapping)
+            if rules.date_format is not None and not rules.date_format.whole_value:
+                self.formats.append(rules.date_format)
+            lines = 0
+            for batch in con.sql(sql).to_arrow_reader(BATCH_ROWS):
+                if self.writer is None:
+                    self.schema = _schema(batch.schema)
+                    self.writer = pq.ParquetWriter(self.target, self.schema)
+                assert self.schema is not None
+                self.writer.write_batch(batch.cast(self.schema))
+                lines += batch.num_rows
+        self.files.append((name, lines))
+
+    def close(self, manifest: LogManifest | None = None) -> None:
+        """Finish the file, with ``manifest`` in its metadata (without: abandon it)."""
+        if self.writer is None:
+            return
+        if manifest is not None:
+            self.writer.add_key_value_metadata({KEY.decode(): manifest.to_bytes().decode()})
+        self.writer.close()
+        self.writer = None
 
 
 def _schema(schema: pa.Schema) -> pa.Schema:
@@ -203,8 +236,10 @@ def _file_lines(
     columns: Mapping[str, str | None] | None,
     date_format: str | None,
     first: tuple[str, RoleMapping] | None,
-) -> tuple[RoleMapping, str]:
-    """Load one file as ``src`` and return its mapping and the SELECT of its typed lines."""
+    formats: Sequence[DateFormat] = (),
+) -> tuple[RoleMapping, LineRules, str]:
+    """Load one file as ``src`` and return its mapping, rules and the SELECT of its typed
+    lines; ``formats``: the date formats other files of the log settled."""
     source = open_source(con, path)
     try:
         mapping = detect_roles(source.columns, source.sample, columns, file=str(original))
@@ -215,14 +250,21 @@ def _file_lines(
     finally:
         source.close()  # ``load`` copied a text file into DuckDB
     types = {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE src").fetchall()}
-    rules = sniff_line_rules(con, source, mapping, types, date_format)
+    try:
+        rules = sniff_line_rules(con, source, mapping, types, date_format)
+    except AmbiguousDayMonth as error:
+        known = next((f for f in formats if f.format in error.formats), None)
+        if known is None:
+            raise
+        settled = DateFormat(known.format, f"{known.reason}, in another file of the log")
+        rules = sniff_line_rules(con, source, mapping, types, None, settled=settled)
     names = (first[1] if first else mapping).as_dict()
     select = [
         f"{_typed(rules, role, col, keep_dates=date_format is not None)} AS {ident(names[role])}"
         for role, col in mapping.as_dict().items()
         if col in line_columns(mapping)
     ]
-    return mapping, f"SELECT {', '.join(select)} FROM src ORDER BY _row"
+    return mapping, rules, f"SELECT {', '.join(select)} FROM src ORDER BY _row"
 
 
 def _typed(rules: LineRules, role: str, col: str, *, keep_dates: bool) -> str:

@@ -21,13 +21,18 @@ def sniff_line_rules(
     mapping: RoleMapping,
     types: dict[str, str],
     date_format: str | None,
+    *,
+    settled: dates.DateFormat | None = None,
 ) -> LineRules:
-    """Rules for ``src``: ``date_format`` (``--date-format``) when given, else detected."""
+    """Rules for ``src``: ``date_format`` (``--date-format``) when given, else ``settled``
+    (a format decided elsewhere, e.g. by another file of the same log), else detected."""
     assert mapping.date is not None and mapping.customer is not None
     date_type = types[mapping.date].upper()
     fmt: dates.DateFormat | None = None
     if date_format:
         fmt = dates.user_format(date_format)
+    elif settled is not None and not (date_type == "DATE" or date_type.startswith("TIMESTAMP")):
+        fmt = settled
     elif not (date_type == "DATE" or date_type.startswith("TIMESTAMP")):
         fmt = detect_date_format(con, source, mapping.date)
     return LineRules.sniffed(mapping, types, fmt, source.sample, source.separator)
