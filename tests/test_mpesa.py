@@ -205,3 +205,21 @@ def test_a_generated_statement_keeps_every_shilling(cli, tmp_path):
         line.reason_type.startswith("Business") for line in lines
     )
     assert report["returns"] == len(reversed_receipts) > 0
+
+
+def test_a_cp1252_statement_with_a_footer_reads_the_same(cli, tmp_path):
+    """Excel's "CSV" in Windows-1252 (a name with an accent) and a footer wider than the
+    table: the same RFM as the clean export."""
+    clean = write_mpesa_statement(LINES, tmp_path / "clean.csv")
+    text = clean.read_text(encoding="utf-8").replace("JANE WANJIRU", "JANE WANJIRÚ")
+    footer = "Disclaimer: this statement is computer generated" + "," * 14 + "end\n"
+    legacy = tmp_path / "legacy.csv"
+    legacy.write_bytes((text + "\n" + footer).encode("cp1252"))
+    want = rfm_of(cli, clean, tmp_path / "a.csv")
+    pd.testing.assert_frame_equal(rfm_of(cli, legacy, tmp_path / "b.csv"), want)
+
+
+def rfm_of(cli, path: Path, out: Path) -> pd.DataFrame:
+    result = cli("rfm", path, "--out", out)
+    assert result.exit_code == 0, result.stderr
+    return pd.read_csv(out, dtype={"customer_id": str})

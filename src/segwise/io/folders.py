@@ -25,7 +25,7 @@ from segwise.io.line_rules import sniff_line_rules
 from segwise.io.manifest import KEY, LogManifest
 from segwise.io.readers import load, open_source
 from segwise.io.roles import RoleMapping, detect_roles, require_log_roles
-from segwise.io.sql import ident
+from segwise.io.sql import ident, literal
 from segwise.io.validate import (
     LineRules,
     customer_key_expr,
@@ -120,7 +120,7 @@ def expand(inputs: Sequence[str | Path], *, max_files: int | None = None) -> Fil
 def _label(inputs: Sequence[str | Path]) -> str:
     if len(inputs) == 1:
         text = str(inputs[0])
-        return Path(text).name if Path(text).is_dir() else text
+        return Path(text).resolve().name if Path(text).is_dir() else text
     return f"{len(inputs)} files"
 
 
@@ -197,6 +197,11 @@ class _Combined:
         import pyarrow.parquet as pq
 
         with duckdb.connect() as con:
+            settings = get_settings()  # the engine's caps hold while a file is read here too
+            if settings.threads:
+                con.execute(f"SET threads = {int(settings.threads)}")
+            if settings.memory_limit:
+                con.execute(f"SET memory_limit = {literal(settings.memory_limit)}")
             mapping, rules, sql = _file_lines(
                 con, path, original, self.columns, self.date_format, self.first, self.formats
             )

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,7 +27,7 @@ from segwise.errors import InputError
 from segwise.io import limits
 from segwise.io.manifest import KEY, LogManifest
 from segwise.io.roles import normalise
-from segwise.io.sql import ident
+from segwise.io.sql import ident, literal
 
 if TYPE_CHECKING:
     import duckdb
@@ -180,25 +179,43 @@ def _load(
         con.unregister("stmt_frame")
     else:
         limits.check_text_head(path, "utf-8")
-        text = _decode(path.read_bytes())
-        lines = text.splitlines()[start + 1 :]
-        delim = _delimiter(text.splitlines()[start])
-        records = [r + [""] * (len(names) - len(r)) for r in csv.reader(lines, delimiter=delim)]
-        body = io.StringIO()
-        csv.writer(body).writerows([r[: len(names)] for r in records if any(r)])
-        import pandas as pd
-
-        frame = pd.read_csv(
-            io.StringIO(body.getvalue()),
-            header=None,
-            names=names,
-            dtype=str,
-            keep_default_na=False,
-        )
-        con.register("stmt_frame", frame)
-        con.execute("CREATE TEMP TABLE stmt AS SELECT * FROM stmt_frame")
-        con.unregister("stmt_frame")
+        with path.open("rb") as fh:
+            delim = _delimiter(_decode(fh.read(65536)).splitlines()[start])
+        _load_text(con, path, start, names, delim)
     return found
+
+
+def _load_text(
+    con: duckdb.DuckDBPyConnection, path: Path, start: int, names: list[str], delim: str
+) -> None:
+    """The rows below the header as ``stmt``: read by DuckDB, or, when it cannot (a footer
+    wider than the table, cp1252 text), by Python's csv module."""
+    import duckdb
+
+    listed = ", ".join(literal(n) for n in names)
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE stmt AS SELECT * FROM read_csv({literal(str(path))}, "
+            f"skip = {start + 1}, header = false, all_varchar = true, null_padding = true, "
+            f"delim = {literal(delim)}, names = [{listed}], "
+            f"max_line_size = {limits.line_limit_bytes()})"
+        )
+        return
+    except duckdb.Error:
+        con.execute("DROP TABLE IF EXISTS stmt")
+    import pandas as pd
+
+    text = _decode(path.read_bytes())
+    width = len(names)
+    records = [
+        (r + [""] * (width - len(r)))[:width]
+        for r in csv.reader(text.splitlines()[start + 1 :], delimiter=delim)
+        if any(r)
+    ]
+    frame = pd.DataFrame(records, columns=names, dtype=str)
+    con.register("stmt_frame", frame)
+    con.execute("CREATE TEMP TABLE stmt AS SELECT * FROM stmt_frame")
+    con.unregister("stmt_frame")
 
 
 def _typed_sql(columns: dict[str, str]) -> str:
