@@ -223,3 +223,48 @@ def rfm_of(cli, path: Path, out: Path) -> pd.DataFrame:
     result = cli("rfm", path, "--out", out)
     assert result.exit_code == 0, result.stderr
     return pd.read_csv(out, dtype={"customer_id": str})
+
+
+def test_a_folder_of_statements_is_one_log(cli, tmp_path):
+    """March in two statements (CSV to the 12th, XLSX from the 15th). A payment without an
+    account goes to the account its party uses in the same statement: AMOS's blank payment of
+    the 20th is in the second statement, where he never gives M0002, so his phone stands in.
+
+      customer      recency  frequency  monetary  scores  segment
+      M0001         1        3          2500.50   555     Champions
+      254722000002  9        1           250.00   411     Promising
+      M0003         14       1           750.00   214     Need Attention (FM 2.5 -> 3)
+      254711000004  14       1           400.00   212     Need Attention (FM 1.5 -> 2)
+      M0002         24       1           500.00   113     Hibernating (FM 2)
+    """
+    folder = tmp_path / "march"
+    folder.mkdir()
+    cut = datetime(2026, 3, 13)
+    write_mpesa_statement([x for x in LINES if x.time < cut], folder / "2026-03a.csv")
+    write_mpesa_statement([x for x in LINES if x.time >= cut], folder / "2026-03b.xlsx")
+    out = tmp_path / "rfm.csv"
+    result = cli("rfm", folder, "--out", out, "--json")
+    assert result.exit_code == 0, result.stderr
+    got = pd.read_csv(out, dtype={"customer_id": str, "rfm_code": str})
+    want = pd.DataFrame(
+        {
+            "customer_id": ["254711000004", "254722000002", "M0001", "M0002", "M0003"],
+            "recency": [14, 9, 1, 24, 14],
+            "frequency": [1, 1, 3, 1, 1],
+            "monetary": [400.0, 250.0, 2500.5, 500.0, 750.0],
+            "rfm_code": ["212", "411", "555", "113", "214"],
+            "segment": [
+                "Need Attention",
+                "Promising",
+                "Champions",
+                "Hibernating",
+                "Need Attention",
+            ],
+        }
+    )
+    pd.testing.assert_frame_equal(got[list(want.columns)], want)
+    report = json.loads(result.stdout)["report"]
+    assert report["files"] == [
+        {"file": "2026-03a.csv", "lines": 6, "dropped": {"adjustment": 1, "not_completed": 1}},
+        {"file": "2026-03b.xlsx", "lines": 6, "dropped": {"adjustment": 2}},
+    ]
