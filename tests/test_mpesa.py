@@ -177,6 +177,11 @@ def test_format_flag_and_column_flags(cli, statement, tmp_path):
     assert result.exit_code == 2 and "--customer does not apply" in result.stderr
     result = cli("rfm", statement, "--format", "pdf")
     assert result.exit_code == 2 and "--format 'pdf' is unknown" in result.stderr
+    result = cli("rfm", tmp_path / "missing.csv", "--format", "mpesa")
+    assert result.exit_code == 2 and "file not found (missing.csv)" in result.stderr
+    (tmp_path / "empty.csv").write_text("")
+    result = cli("rfm", tmp_path / "empty.csv", "--format", "mpesa")
+    assert result.exit_code == 2 and "the file is empty" in result.stderr
 
 
 def test_a_generated_statement_keeps_every_shilling(cli, tmp_path):

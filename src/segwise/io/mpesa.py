@@ -67,7 +67,7 @@ def is_statement(path: str | Path) -> bool:
     path = Path(path)
     try:
         return path.is_file() and header_index(_head_rows(path)) is not None
-    except (OSError, ValueError, InputError):
+    except Exception:  # a broken file is the ordinary reader's to report, in its words
         return False
 
 
@@ -116,6 +116,10 @@ def convert(path: str | Path, target: Path) -> LogManifest:
     import duckdb
 
     path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", file=path, hint="check the path")
+    if path.stat().st_size == 0:
+        raise InputError("the file is empty", file=path, hint="export the statement again")
     rows = _head_rows(path)
     start = header_index(rows)
     if start is None:
