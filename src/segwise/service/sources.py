@@ -36,11 +36,19 @@ Source = str | Path | Sequence[str | Path]
 @dataclass(frozen=True)
 class PreparedInput:
     """The file to read for a source, what to name a dataset of it, and, when it was
-    assembled from other files, a key standing for their content."""
+    assembled from other files, those files (name, path) and how they were read."""
 
     path: Path
     name: str | None = None
-    content_key: str | None = None
+    files: tuple[tuple[str, Path], ...] = ()
+    how: str = ""
+
+    def content_key(self) -> str | None:
+        """A key standing for the assembled files' names and bytes (hashed only when a
+        dataset is stored), so the same files give the same dataset; None: hash ``path``."""
+        if not self.files:
+            return None
+        return "\0".join(f"{name}\0{file_hash(path)}" for name, path in self.files) + self.how
 
 
 def _inputs(source: Source) -> list[str]:
@@ -100,12 +108,9 @@ def prepared_input(
                 date_format=options.date_format,
                 prepare=_statement_preparer(folder, fmt, options),
             )
-            key = "\0".join(
-                f"{name}\0{file_hash(path)}"
-                for name, path in zip(fileset.names, fileset.files, strict=True)
-            )
+            files = tuple(zip(fileset.names, fileset.files, strict=True))
             with _located(target, fileset.label, read_manifest(target)):
-                yield PreparedInput(target, name=fileset.label, content_key=key + fmt)
+                yield PreparedInput(target, name=fileset.label, files=files, how=fmt)
         return
     path = Path(inputs[0])
     if fmt == "mpesa" or mpesa.is_statement(path):
@@ -114,7 +119,8 @@ def prepared_input(
             target = folder / f"{path.stem[:80]}.parquet"
             mpesa.convert(path, target)
             with _located(target, path.name, None):
-                yield PreparedInput(target, name=path.name, content_key=file_hash(path, "mpesa"))
+                # keyed by the statement's bytes, not its name (as a file is)
+                yield PreparedInput(target, name=path.name, files=(("", path),), how="mpesa")
         return
     yield PreparedInput(path)
 
@@ -240,7 +246,7 @@ def ingest_input(
             pseudonymise=pseudonymise,
             source=describe_input(source, table=table, query=query),
             settings=settings,
-            content_key=prepared.content_key,
+            content_key=prepared.content_key(),
         )
 
 
