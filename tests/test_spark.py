@@ -175,6 +175,20 @@ def test_segment_on_spark_recovers_the_planted_groups(cli, on_spark, planted, tm
     assert sorted(local.names) == sorted(s["name"] for s in summary["segments"])
 
 
+def test_an_mpesa_statement_reads_the_same_on_spark(on_spark, tmp_path):
+    """The lines left out before assembly (failed payments) are in Spark's totals too; the
+    per-file list is the local engine's only."""
+    from segwise.demo_mpesa import mpesa_statement_lines, write_mpesa_statement
+
+    statement = write_mpesa_statement(mpesa_statement_lines(30, seed=2), tmp_path / "s.csv")
+    with service.local_input(statement) as path:
+        local, spark = both_engines(path)
+    pd.testing.assert_frame_equal(spark.to_pandas(), local.to_pandas(), check_exact=True)
+    want = local.report.to_dict()
+    assert want.pop("files")[0]["file"] == "s.csv"
+    assert spark.report.to_dict() == want and want["dropped"]["not_completed"] > 0
+
+
 def test_customer_tables_stay_on_the_local_engine(cli, tmp_path):
     table = tmp_path / "customers.csv"
     table.write_text("id,income,spend\n" + "".join(f"{i},{i % 7},{i % 5}\n" for i in range(40)))

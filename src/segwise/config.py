@@ -69,6 +69,9 @@ class Settings(BaseSettings):
         default=50_000_000, ge=1, description="Most cells an XLSX sheet may declare."
     )
     max_columns: int = Field(default=2_000, ge=1, description="Most columns an input may have.")
+    max_files: int = Field(
+        default=1_000, ge=1, description="Most data files a folder or glob input may hold."
+    )
     max_line_kb: int = Field(
         default=1024, ge=1, description="Longest line a text file may have, in KB."
     )

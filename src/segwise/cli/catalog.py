@@ -12,6 +12,7 @@ from segwise.cli.main import (
     CustomerFlag,
     DateFlag,
     DateFormatFlag,
+    FormatFlag,
     InvoiceFlag,
     PriceFlag,
     QuantityFlag,
@@ -27,8 +28,12 @@ from segwise.cli.main import (
 @errors_exit_2
 def ingest(
     input: Annotated[
-        str,
-        typer.Argument(help="Transaction log or customer table: a file, or a database URL."),
+        list[str],
+        typer.Argument(
+            help="Transaction log or customer table: a file, a folder or glob of logs, an "
+            "M-Pesa statement, or a database URL.",
+            show_default=False,
+        ),
     ],
     name: Annotated[str | None, typer.Option(help="A name to know it by.")] = None,
     kind: Annotated[str, typer.Option(help="auto, transactions or customers.")] = "auto",
@@ -44,6 +49,7 @@ def ingest(
     ] = False,
     table: TableFlag = None,
     query: QueryFlag = None,
+    input_format: FormatFlag = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print the dataset as JSON.")] = False,
 ) -> None:
     """Store a file (or a database table or query) in the catalog; the same content twice
@@ -51,6 +57,7 @@ def ingest(
 
     Example: segwise ingest online_retail.csv --name "retail 2011"
     Example: segwise ingest sqlite:///shop.db --table sales
+    Example: segwise ingest exports/ --name "2026 so far"
     """
     from segwise import service
     from segwise.errors import InputError
@@ -69,6 +76,7 @@ def ingest(
         kind=kind,  # type: ignore[arg-type]
         options=options,
         pseudonymise=pseudonymise or None,
+        input_format=input_format,
     )
     if as_json:
         typer.echo(json.dumps(found.to_dict(), indent=2))

@@ -15,7 +15,9 @@ from segwise.cli.main import (
     CustomerFlag,
     DateFlag,
     DateFormatFlag,
+    FormatFlag,
     GridFlag,
+    InputsArgument,
     InvoiceFlag,
     PriceFlag,
     QuantityFlag,
@@ -32,13 +34,7 @@ from segwise.cli.render import render_rfm, render_segments
 @app.command()
 @errors_exit_2
 def rfm(
-    input: Annotated[
-        str,
-        typer.Argument(
-            help="Transaction log: .csv .tsv .txt .xlsx .parquet, or a database URL "
-            "(with --table or --query)."
-        ),
-    ],
+    inputs: InputsArgument,
     out: Annotated[
         Path | None, typer.Option(help="Write one row per customer (.csv .parquet .xlsx).")
     ] = None,
@@ -55,12 +51,14 @@ def rfm(
     engine: Annotated[str, typer.Option(help="local (DuckDB) or spark.")] = "local",
     table: TableFlag = None,
     query: QueryFlag = None,
+    input_format: FormatFlag = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """RFM per customer: recency, frequency, monetary, scores and named segments.
 
     Example: segwise rfm online_retail.csv --out rfm.csv
     Example: segwise rfm postgresql://me@db/shop --table sales --out rfm.csv
+    Example: segwise rfm "exports/2026-*.csv" --out rfm.csv
     """
     from segwise import service
 
@@ -68,7 +66,9 @@ def rfm(
         service.check_output_path(out)
     columns = column_flags(customer, date, invoice, amount, quantity, price)
     options = rfm_flags(columns, date_format, as_of, bins, segments)
-    with service.local_input(input, table=table, query=query) as path:
+    with service.local_input(
+        inputs, table=table, query=query, options=options, input_format=input_format
+    ) as path:
         result = service.compute_rfm(path, options, engine=engine)
         if out is not None:
             result.write(out)

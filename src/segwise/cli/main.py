@@ -82,6 +82,21 @@ DateFormatFlag = Annotated[
 TableFlag = Annotated[
     str | None, typer.Option(help="With a database URL as input: the table to read.")
 ]
+FormatFlag = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        help="auto (M-Pesa statements are recognised) or mpesa (read the input as one).",
+    ),
+]
+InputsArgument = Annotated[
+    list[str],
+    typer.Argument(
+        help="Transaction log: .csv .tsv .txt .xlsx .parquet, an M-Pesa statement, a folder "
+        "or glob of such files (one log), or a database URL (with --table or --query).",
+        show_default=False,
+    ),
+]
 QueryFlag = Annotated[
     str | None, typer.Option(help="With a database URL as input: a SELECT to read.")
 ]

@@ -32,6 +32,14 @@ def render_rfm(summary: dict[str, Any]) -> None:
 
     for reason, n in report["dropped"].items():
         console.print(f"  dropped {n:>9,}  {REASONS[reason]}")
+    for file in report.get("files", ()):
+        dropped = ", ".join(f"{n:,} {reason}" for reason, n in file["dropped"].items())
+        console.print(
+            f"  {file['file']}: {file['lines']:,} lines"
+            + (f"; dropped {dropped}" if dropped else "")
+        )
+    if skipped := report.get("skipped_files"):
+        console.print("  files skipped: " + ", ".join(f"{n:,} {why}" for why, n in skipped.items()))
     table = Table(
         title=f"RFM segments as of {summary['as_of']} ({summary['customers']:,} customers)"
     )

@@ -18,6 +18,7 @@ from segwise.cli.main import (
     CustomerFlag,
     DateFlag,
     DateFormatFlag,
+    FormatFlag,
     GridFlag,
     InvoiceFlag,
     PriceFlag,
@@ -36,8 +37,13 @@ from segwise.errors import InputError
 @app.command()
 @errors_exit_2
 def segment(
-    input: Annotated[
-        str, typer.Argument(help="Transaction log or customer table, or a stored dataset id.")
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            help="Transaction log or customer table, a folder or glob of logs, an M-Pesa "
+            "statement, or a stored dataset id.",
+            show_default=False,
+        ),
     ],
     kind: Annotated[str, typer.Option(help="auto, transactions or customers.")] = "auto",
     features: Annotated[
@@ -92,6 +98,7 @@ def segment(
     engine: Annotated[str, typer.Option(help="local (DuckDB) or spark.")] = "local",
     table: TableFlag = None,
     query: QueryFlag = None,
+    input_format: FormatFlag = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress on stderr.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
@@ -130,15 +137,17 @@ def segment(
     if like and match:
         raise InputError("--like and --match exclude each other", hint="choose one")
     with progress(quiet) as step:
-        if table is not None or query is not None or service.is_database_input(input):
-            step("reading the database")
+        input = inputs[0]
+        if table is not None or query is not None or service.needs_assembling(inputs, input_format):
+            step("reading the input")
             input = service.ingest_input(
-                input,
+                inputs,
                 table=table,
                 query=query,
                 kind=options.kind,
                 options=options.rfm,
                 pseudonymise=pseudonymise or None,
+                input_format=input_format,
             ).id
         run, result = service.run_segment(
             input,

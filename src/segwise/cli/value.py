@@ -13,6 +13,8 @@ from segwise.cli.main import (
     CustomerFlag,
     DateFlag,
     DateFormatFlag,
+    FormatFlag,
+    InputsArgument,
     InvoiceFlag,
     PriceFlag,
     QuantityFlag,
@@ -26,7 +28,7 @@ from segwise.cli.main import (
 @app.command()
 @errors_exit_2
 def value(
-    log: Annotated[Path, typer.Argument(help="Transaction log: .csv .tsv .txt .xlsx .parquet")],
+    log: InputsArgument,
     horizon: Annotated[
         str, typer.Option(help="How far ahead to predict: days (180d) or weeks (26w).")
     ] = "180d",
@@ -48,6 +50,7 @@ def value(
     price: PriceFlag = None,
     date_format: DateFormatFlag = None,
     engine: Annotated[str, typer.Option(help="local (DuckDB) or spark.")] = "local",
+    input_format: FormatFlag = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """What each customer is worth and how likely they are to stay (BG/NBD + Gamma-Gamma).
@@ -63,9 +66,10 @@ def value(
     options = service.value_options(horizon, calibration_end, discount_rate)
     columns = column_flags(customer, date, invoice, amount, quantity, price)
     rfm = rfm_flags(columns, date_format, None, 5, None)
-    found = service.compute_value(log, options, rfm, engine=engine)
-    if out is not None:
-        found.write(out)
+    with service.local_input(log, options=rfm, input_format=input_format) as path:
+        found = service.compute_value(path, options, rfm, engine=engine)
+        if out is not None:
+            found.write(out)
     summary = found.summary() | ({"out": str(out)} if out else {})
     if as_json:
         typer.echo(json.dumps(summary, indent=2))

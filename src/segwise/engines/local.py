@@ -14,13 +14,20 @@ from pathlib import Path
 import duckdb
 
 from segwise.config import Settings
-from segwise.engines.result import CleaningReport, RfmResult, report_from_groups, segment_counts
+from segwise.engines.result import (
+    CleaningReport,
+    RfmResult,
+    report_from_groups,
+    segment_counts,
+    with_manifest,
+)
 from segwise.errors import ConfigError, InputError
 from segwise.features.rfm import RfmOptions, customer_lines_sql, rfm_sql
 from segwise.features.value_summary import purchase_lines_sql, value_summary_sql
-from segwise.io import dates
+from segwise.io.line_rules import sniff_line_rules
+from segwise.io.manifest import LogManifest, read_manifest
 from segwise.io.readers import Source, load, open_source
-from segwise.io.roles import RoleMapping, detect_roles, require_log_roles
+from segwise.io.roles import detect_roles, require_log_roles
 from segwise.io.sql import ident, literal, relation
 from segwise.io.validate import (
     LineRules,
@@ -120,7 +127,7 @@ def _compute_rfm(
         require_log_roles(mapping, source.columns, source.path)
         load(con, source, line_columns(mapping))
         types = {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE src").fetchall()}
-        rules = _line_rules(con, source, mapping, types, options)
+        rules = sniff_line_rules(con, source, mapping, types, options.date_format)
         as_of_text = options.as_of.isoformat() if options.as_of else None
         classified = classified_sql(rules, as_of_text, reason_codes=True)
         con.execute(
@@ -132,6 +139,9 @@ def _compute_rfm(
             )
         )
         report, last_day = _report(con, source, rules, classified, settings.max_bad_share)
+        manifest = read_manifest(source.path) if source.format == "parquet" else None
+        if manifest is not None:  # a folder of exports or a statement segwise assembled
+            report = with_manifest(report, manifest, _file_counts(con, manifest, classified))
         as_of = options.as_of_after(last_day)
         con.execute(
             "CREATE TEMP TABLE rfm AS "
@@ -158,7 +168,7 @@ def _compute_rfm(
     return RfmResult(
         con=con,
         table="rfm",
-        source=source.describe() | {"rows": report.lines},
+        source=_describe(source, manifest) | {"rows": report.lines},
         mapping=mapping.as_dict(),
         date_format=rules.date_format.describe() if rules.date_format else None,
         as_of=as_of,
@@ -183,44 +193,31 @@ def kept_lines_sql(rules: LineRules, classified: str) -> str:
     )
 
 
-def _line_rules(
-    con: duckdb.DuckDBPyConnection,
-    source: Source,
-    mapping: RoleMapping,
-    types: dict[str, str],
-    options: RfmOptions,
-) -> LineRules:
-    assert mapping.date is not None and mapping.customer is not None
-    date_type = types[mapping.date].upper()
-    fmt: dates.DateFormat | None = None
-    if options.date_format:
-        fmt = dates.user_format(options.date_format)
-    elif not (date_type == "DATE" or date_type.startswith("TIMESTAMP")):
-        fmt = _detect_date_format(con, source, mapping.date)
-    return LineRules.sniffed(mapping, types, fmt, source.sample, source.separator)
+def _describe(source: Source, manifest: LogManifest | None) -> dict[str, object]:
+    """What was read, for the report: the file, or the files an assembled log came from."""
+    if manifest is None:
+        return source.describe()
+    if manifest.origin == "mpesa" and len(manifest.files) == 1:
+        return {"file": manifest.files[0][0], "format": "M-Pesa statement"}
+    return {"file": f"{len(manifest.files)} files", "format": "folder"}
 
 
-def _detect_date_format(
-    con: duckdb.DuckDBPyConnection, source: Source, column: str
-) -> dates.DateFormat:
-    values = [str(v) for v in source.sample[column] if v is not None and str(v).strip()]
-    family = dates.detect_family(values, column=column, file=str(source.path))
-    max_first = max_second = None
-    if family.name == "dmy_or_mdy":
-        # over the distinct values, then their distinct date parts: a log has far fewer
-        # distinct timestamps than lines, and string functions then run on those only
-        sep = family.separator
-        row = con.execute(
-            f"SELECT max(TRY_CAST(split_part(part, '{sep}', 1) AS INTEGER)), "
-            f"max(TRY_CAST(split_part(part, '{sep}', 2) AS INTEGER)) "
-            "FROM (SELECT DISTINCT split_part(trim(value), ' ', 1) AS part "
-            f"FROM (SELECT DISTINCT CAST({ident(column)} AS VARCHAR) AS value FROM src))"
-        ).fetchone()
-        assert row is not None
-        max_first, max_second = row
-    return dates.resolve_format(
-        family, max_first=max_first, max_second=max_second, column=column, file=str(source.path)
-    )
+def _file_counts(
+    con: duckdb.DuckDBPyConnection, manifest: LogManifest, classified: str
+) -> list[dict[str | None, int]]:
+    """Lines per drop reason (None: kept) of each file of an assembled log, by row span."""
+    spans = manifest.spans()
+    counts: list[dict[str | None, int]] = [{} for _ in spans]
+    if not spans:
+        return counts
+    values = ", ".join(f"({i}, {lo}, {hi})" for i, (_, lo, hi) in enumerate(spans))
+    rows = con.execute(
+        f"SELECT s.i, l.reason, count(*) FROM {relation(classified, 'l')} "
+        f"JOIN (VALUES {values}) AS s(i, lo, hi) ON l._row BETWEEN s.lo AND s.hi GROUP BY 1, 2"
+    ).fetchall()
+    for i, reason, n in rows:
+        counts[int(i)][reason_name(reason)] = int(n)
+    return counts
 
 
 def _report(

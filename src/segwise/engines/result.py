@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from segwise.errors import InputError
+from segwise.io.manifest import LogManifest
 from segwise.io.validate import REASONS
 from segwise.io.writers import write_relation
 
@@ -30,15 +31,22 @@ class CleaningReport:
     dropped: dict[str, int]
     returns: int
     customers_without_purchase: int
+    files: tuple[dict[str, Any], ...] = ()  # per file of a folder: lines, dropped by reason
+    skipped_files: dict[str, int] = field(default_factory=dict)  # hidden, not_data
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "lines": self.lines,
             "kept_lines": self.kept_lines,
             "returns": self.returns,
             "dropped": self.dropped,
             "customers_without_purchase": self.customers_without_purchase,
         }
+        if self.files:
+            out["files"] = list(self.files)
+        if self.skipped_files:
+            out["skipped_files"] = dict(self.skipped_files)
+        return out
 
     def explain(self) -> list[tuple[str, int, str]]:
         """(reason, lines, plain words) for every reason with at least one line."""
@@ -77,6 +85,41 @@ def report_from_groups(
         customers_without_purchase=int(kept["idle_customers"] or 0),
     )
     return report, max(r["last_day"] for r in by_reason.values() if r["last_day"] is not None)
+
+
+def with_manifest(
+    report: CleaningReport,
+    manifest: LogManifest,
+    file_counts: Sequence[Mapping[str | None, int]] = (),
+) -> CleaningReport:
+    """The report of an assembled log with what its manifest knows: the lines left out before
+    assembly (added to the totals), and, given each file's lines by reason (None = kept,
+    in the manifest's file order), the dropped lines per file (without them, as on Spark,
+    no per-file list). Files left out whole are counted under ``skipped_files``."""
+    excluded = manifest.excluded_total()
+    dropped = dict(report.dropped)
+    for reason, n in excluded.items():
+        dropped[reason] = dropped.get(reason, 0) + n
+    files = []
+    for i, (name, lines) in enumerate(manifest.files):
+        counts = dict(file_counts[i]) if i < len(file_counts) else {}
+        for reason, n in manifest.excluded.get(name, {}).items():
+            counts[reason] = counts.get(reason, 0) + n
+        before = sum(manifest.excluded.get(name, {}).values())
+        files.append(
+            {
+                "file": name,
+                "lines": lines + before,
+                "dropped": {r: counts[r] for r in REASONS if counts.get(r)},
+            }
+        )
+    return replace(
+        report,
+        lines=report.lines + sum(excluded.values()),
+        dropped={r: dropped[r] for r in REASONS if dropped.get(r)},
+        files=tuple(files) if file_counts else (),
+        skipped_files={k: v for k, v in manifest.skipped.items() if v},
+    )
 
 
 @dataclass

@@ -17,12 +17,19 @@ import duckdb
 from pyspark.sql import DataFrame, SparkSession
 
 from segwise.config import Settings
-from segwise.engines.result import CleaningReport, RfmResult, report_from_groups, segment_counts
+from segwise.engines.result import (
+    CleaningReport,
+    RfmResult,
+    report_from_groups,
+    segment_counts,
+    with_manifest,
+)
 from segwise.engines.spark_session import spark_session, to_arrow
 from segwise.errors import InputError
 from segwise.features.rfm import SPARK, RfmOptions, customer_lines_sql, rfm_sql
 from segwise.features.value_summary import purchase_lines_sql, value_summary_sql
 from segwise.io import dates
+from segwise.io.manifest import read_manifest
 from segwise.io.readers import Source, open_source
 from segwise.io.roles import RoleMapping, detect_roles, require_log_roles
 from segwise.io.sql import ident, literal, relation
@@ -70,6 +77,9 @@ def compute_rfm(
         lines = spark.sql(lines_sql).cache()  # read twice: by the report and by the scores
         lines.createOrReplaceTempView(lines_view)
         report, last_day = _report(spark, source, rules, src, classified, lines_view, settings)
+        manifest = read_manifest(source.path) if source.format == "parquet" else None
+        if manifest is not None:  # what was left out before assembly; per file: local only
+            report = with_manifest(report, manifest)
         as_of = options.as_of_after(last_day)
         scored = rfm_sql(
             lines_view, as_of=as_of, bins=options.bins, grid=options.grid, dialect=SPARK

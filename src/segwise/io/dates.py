@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from segwise.errors import InputError
 
@@ -113,12 +114,22 @@ def resolve_format(
             column=column,
             hint=f"fix the export or pass --date-format '{day_first}' or '{month_first}'",
         )
-    raise InputError(
+    raise AmbiguousDayMonth(
         "cannot tell day-first from month-first dates: no day above 12",
         file=file,
         column=column,
         hint=f"pass --date-format '{day_first}' (day first) or '{month_first}' (month first)",
+        formats=(day_first, month_first),
     )
+
+
+class AmbiguousDayMonth(InputError):
+    """Dates whose values cannot settle day-first against month-first (every number <= 12);
+    ``formats``: the two readings (day first, month first)."""
+
+    def __init__(self, message: str, *, formats: tuple[str, str], **where: Any) -> None:
+        super().__init__(message, **where)
+        self.formats = formats
 
 
 def user_format(fmt: str) -> DateFormat:

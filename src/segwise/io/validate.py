@@ -24,6 +24,7 @@ REASONS: dict[str, str] = {
     "unparseable_amount": "amounts, quantities or prices that are not numbers",
     "after_as_of": "lines dated on or after the as-of date",
     "no_purchase": "lines of customers with only cancellations or returns (no purchase)",
+    "not_completed": "payments that did not complete (failed, pending or cancelled)",
 }
 """Why a line was left out, in the order the rules apply."""
 

@@ -294,6 +294,9 @@ if TYPE_CHECKING:
     from segwise.service.sources import (
         local_input as local_input,
     )
+    from segwise.service.sources import (
+        needs_assembling as needs_assembling,
+    )
     from segwise.service.value import (
         CustomerValue as CustomerValue,
     )
@@ -358,6 +361,7 @@ _HOME = {
     "describe_input": "segwise.service.sources",
     "ingest_input": "segwise.service.sources",
     "is_database_input": "segwise.service.sources",
+    "needs_assembling": "segwise.service.sources",
     "CustomerValue": "segwise.service.value",
     "run_value": "segwise.service.value_runs",
     "ValueOptions": "segwise.service.value",

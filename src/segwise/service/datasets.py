@@ -9,6 +9,7 @@ The same content with the same options gives the same dataset id.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -121,6 +122,8 @@ def ingest(
     pseudonymise: bool | None = None,
     source: str | None = None,
     settings: Settings | None = None,
+    content_key: str | None = None,
+    default_name: str | None = None,
 ) -> DatasetInfo:
     """Store a file as a dataset (or find it stored already) and describe it.
 
@@ -128,13 +131,18 @@ def ingest(
     again with another ``name`` renames that dataset, and the answer says so. Customers on
     the erasure list (``segwise forget``) are dropped before it is described; the upload is
     recorded in the audit log (analysts and admins). ``source`` is
-    where the catalog says it came from (default: the file's absolute path).
+    where the catalog says it came from (default: the file's absolute path);
+    ``content_key`` stands for the content when ``path`` was assembled from other files
+    (a hash of those files), so the same files give the same dataset; ``default_name``
+    names a new dataset when ``name`` is not given (it never renames one).
     """
     from segwise.service.audit import record_event, require
 
     require("upload")
     settings = settings or get_settings()
-    found = _ingest(Path(path), name, kind, options, pseudonymise, source, settings)
+    found = _ingest(
+        Path(path), name, kind, options, pseudonymise, source, settings, content_key, default_name
+    )
     detail = {
         "rows": found.rows,
         "customers": found.customers,
@@ -152,6 +160,8 @@ def _ingest(
     pseudonymise: bool | None,
     source: str | None,
     settings: Settings,
+    content_key: str | None = None,
+    default_name: str | None = None,
 ) -> DatasetInfo:
     options = options or RfmOptions()
     path = Path(path)
@@ -169,7 +179,10 @@ def _ingest(
         },
         sort_keys=True,
     )
-    content_hash = file_hash(path, recipe)
+    if content_key is None:
+        content_hash = file_hash(path, recipe)
+    else:
+        content_hash = hashlib.sha256(f"{content_key}\0{recipe}".encode()).hexdigest()
     ident = "d" + content_hash[:11]
     try:
         stored = catalog.dataset(ident)
@@ -189,7 +202,7 @@ def _ingest(
         described = _store_table(path, key, target)
     row = Dataset(
         id=ident,
-        name=name or path.name,
+        name=name or default_name or path.name,
         source=source or str(path.resolve()),
         content_hash=content_hash,
         kind=resolved,

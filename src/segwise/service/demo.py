@@ -44,6 +44,7 @@ def run_demo(
     customers' lines, and a customer table with a business column to predict.
     """
     from segwise.demo import generate_customers, generate_log, next_month, write_log
+    from segwise.demo_mpesa import mpesa_statement_lines, write_mpesa_statement
     from segwise.io.writers import write_frame
     from segwise.service.datasets import ingest
     from segwise.service.results import copy_run_model
@@ -66,6 +67,9 @@ def run_demo(
         ),
         "a customer table (survey)": write_frame(
             generate_customers(customers // 2, seed=seed), folder / "customers.csv"
+        ),
+        "an M-Pesa paybill statement": write_mpesa_statement(
+            mpesa_statement_lines(seed=seed), folder / "mpesa_statement.csv"
         ),
     }
     step("ingesting it into the catalog")

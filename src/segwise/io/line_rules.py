@@ -1,0 +1,62 @@
+"""The line rules of a file loaded into DuckDB as ``src``: its date format (the one given,
+else decided from the data) and how its numbers and ids are written."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from segwise.io import dates
+from segwise.io.readers import Source
+from segwise.io.roles import RoleMapping
+from segwise.io.sql import ident
+from segwise.io.validate import LineRules
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+def sniff_line_rules(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    mapping: RoleMapping,
+    types: dict[str, str],
+    date_format: str | None,
+    *,
+    settled: dates.DateFormat | None = None,
+) -> LineRules:
+    """Rules for ``src``: ``date_format`` (``--date-format``) when given, else ``settled``
+    (a format decided elsewhere, e.g. by another file of the same log), else detected."""
+    assert mapping.date is not None and mapping.customer is not None
+    date_type = types[mapping.date].upper()
+    fmt: dates.DateFormat | None = None
+    if date_format:
+        fmt = dates.user_format(date_format)
+    elif settled is not None and not (date_type == "DATE" or date_type.startswith("TIMESTAMP")):
+        fmt = settled
+    elif not (date_type == "DATE" or date_type.startswith("TIMESTAMP")):
+        fmt = detect_date_format(con, source, mapping.date)
+    return LineRules.sniffed(mapping, types, fmt, source.sample, source.separator)
+
+
+def detect_date_format(
+    con: duckdb.DuckDBPyConnection, source: Source, column: str
+) -> dates.DateFormat:
+    """The format of a text date column of ``src``: its family from the sample, day/month
+    order from the largest first and second parts over all distinct values."""
+    values = [str(v) for v in source.sample[column] if v is not None and str(v).strip()]
+    family = dates.detect_family(values, column=column, file=str(source.path))
+    max_first = max_second = None
+    if family.name == "dmy_or_mdy":
+        # over the distinct values, then their distinct date parts: a log has far fewer
+        # distinct timestamps than lines, and string functions then run on those only
+        sep = family.separator
+        row = con.execute(
+            f"SELECT max(TRY_CAST(split_part(part, '{sep}', 1) AS INTEGER)), "
+            f"max(TRY_CAST(split_part(part, '{sep}', 2) AS INTEGER)) "
+            "FROM (SELECT DISTINCT split_part(trim(value), ' ', 1) AS part "
+            f"FROM (SELECT DISTINCT CAST({ident(column)} AS VARCHAR) AS value FROM src))"
+        ).fetchall()[0]  # fetched to the end: the connection is free for a streamed read
+        max_first, max_second = row
+    return dates.resolve_format(
+        family, max_first=max_first, max_second=max_second, column=column, file=str(source.path)
+    )
