@@ -105,6 +105,15 @@ if TYPE_CHECKING:
     from segwise.service.audit import (
         set_actor as set_actor,
     )
+    from segwise.service.background import (
+        BackgroundRuns as BackgroundRuns,
+    )
+    from segwise.service.background import (
+        RunStage as RunStage,
+    )
+    from segwise.service.background import (
+        cancel_run as cancel_run,
+    )
     from segwise.service.campaigns import (
         AudienceExport as AudienceExport,
     )
@@ -297,6 +306,9 @@ _HOME = {
     "start_run": "segwise.service.runs",
     "execute_run": "segwise.service.runs",
     "run_segment": "segwise.service.runs",
+    "BackgroundRuns": "segwise.service.background",
+    "RunStage": "segwise.service.background",
+    "cancel_run": "segwise.service.background",
     "get_run": "segwise.service.results",
     "list_runs": "segwise.service.results",
     "run_segments": "segwise.service.results",
