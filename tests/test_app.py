@@ -8,6 +8,7 @@ directly too. The browser smoke test is ``test_app_browser.py``.
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from segwise import service
-from segwise.app import exports, forms, state
+from segwise.app import background, exports, forms, state
 from segwise.config import Settings, get_settings
 from segwise.demo import generate_customers, generate_log, write_log
 from segwise.errors import InputError, SignInError
@@ -67,6 +68,17 @@ def assert_no_exception(at: AppTest) -> None:
 
 def charts(at: AppTest) -> int:
     return len(at.get("plotly_chart"))
+
+
+def find_segments(at: AppTest) -> tuple[AppTest, str]:
+    """Press "Find segments", wait for the background run to end, and show the page again."""
+    at = click(at, "Find segments")
+    run_id = at.session_state[state.RUN]
+    deadline = time.monotonic() + TIMEOUT
+    while service.get_run(run_id).status in ("queued", "running"):
+        assert time.monotonic() < deadline, f"run {run_id} did not end"
+        time.sleep(0.2)
+    return at.run(), run_id
 
 
 def run_log(path: Path, k: int | str = "auto") -> str:
@@ -186,10 +198,12 @@ def test_upload_segment_and_download(shop_csv):
     click(at, "Store dataset")
     at = open_page(at, "segments")
     assert at.multiselect[0].value == forms.RFM_FEATURES
-    click(at, "Find segments")
+    at, run_id = find_segments(at)
     assert_no_exception(at)
-    run_id, seg = at.session_state[state.SEGMENTATION]
     assert service.get_run(run_id).status == "done"
+    seg = background.runner().result(run_id)
+    assert seg is not None
+    assert f"Run {run_id} is done: {seg.k} segments found." in [s.value for s in at.success]
     shown = texts(at)
     for name in seg.names:
         assert name in shown  # a card per segment
@@ -202,10 +216,21 @@ def test_upload_segment_and_download(shop_csv):
         "Customers with segments (XLSX)",
         "HTML report",
     ]
-    # what the buttons hand out, built as they build it
-    csv = exports.table_bytes(seg.assignments(), ".csv").decode()
-    assert csv.splitlines()[0] == "customer_id,recency,frequency,monetary,segment,segment_name"
-    assert len(csv.splitlines()) == 301
+    # what the buttons hand out, built as they build it: each customer with the advice
+    # for their segment
+    table = exports.run_table(run_id)
+    assert list(table.columns[:6]) == [
+        "customer_id",
+        "recency",
+        "frequency",
+        "monetary",
+        "segment",
+        "segment_name",
+    ]
+    advice = dict(zip(range(seg.k), seg.recommendations, strict=True))
+    assert table["recommendation"].tolist() == [advice[s] for s in table["segment"]]
+    csv = exports.table_bytes(table, ".csv").decode()
+    assert csv.splitlines()[0].endswith(",recommendation") and len(csv.splitlines()) == 301
     assert exports.report_bytes(seg).lower().startswith(b"<!doctype html>")
     # the 3-D view is one click away
     at.radio[0].set_value("3-D").run()
@@ -231,10 +256,14 @@ def test_segments_of_a_customer_table_with_a_fixed_k(creditcard):
     at.multiselect[0].set_value(["income", "age", "expenditure", "owner"])
     at.toggle[0].set_value(False)
     at.slider[0].set_value(3)
-    click(at, "Find segments")
+    at, run_id = find_segments(at)
     assert_no_exception(at)
-    _, seg = at.session_state[state.SEGMENTATION]
-    assert seg.k == 3 and list(seg.prep.used) == ["income", "age", "expenditure", "owner"]
+    seg = background.runner().result(run_id)
+    assert (
+        seg is not None
+        and seg.k == 3
+        and list(seg.prep.used) == ["income", "age", "expenditure", "owner"]
+    )
     assert "Number of segments" not in [s.value for s in at.subheader]  # k was fixed
     assert "RFM grid" not in [s.value for s in at.subheader]
     assert not any("classifier trained" in c.value for c in at.caption)  # not asked for
@@ -248,11 +277,10 @@ def test_the_surrogate_classifier_runs_only_when_asked(creditcard):
     at.toggle[0].set_value(False)
     at.slider[0].set_value(3)
     at.toggle[1].set_value(True)  # "Also check how learnable the segments are"
-    click(at, "Find segments")
+    at, run_id = find_segments(at)
     assert_no_exception(at)
     shown = [c.value for c in at.caption if "classifier trained" in c.value]
     assert len(shown) == 1 and "% of customers it did not see" in shown[0]
-    run_id, _ = at.session_state[state.SEGMENTATION]
     assert service.get_run(run_id).to_dict(full=True)["classifier"]["accuracy"] > 0.5
 
 

@@ -10,7 +10,7 @@ import warnings
 import streamlit as st
 
 from segwise import service
-from segwise.app import signin
+from segwise.app import background, signin, state
 
 # library chatter (k-means convergence on small samples, deprecations) is not for users
 warnings.simplefilter("ignore")
@@ -27,6 +27,7 @@ if actor is None:
     signin.sign_in_form()
     st.stop()
 signin.signed_in_bar(actor)
+state.restore()  # after a reload: the dataset and run named in the address
 
 PAGES = [  # (script, title, icon, what the user must be allowed to do to see it)
     ("app_pages/data.py", "Data", ":material/upload_file:", "upload"),
@@ -41,10 +42,12 @@ PAGES = [  # (script, title, icon, what the user must be allowed to do to see it
 ]
 
 shown = [page for page in PAGES if service.allowed(page[3])]
-st.navigation(
+page = st.navigation(
     [
         st.Page(script, title=title, icon=icon, default=i == 0)
         for i, (script, title, icon, _) in enumerate(shown)
     ],
     position="top",
-).run()
+)
+background.strip()  # runs working in the background, on every page
+page.run()

@@ -122,8 +122,7 @@ class BackgroundRuns:
                 while len(self._results) > KEEP_RESULTS:
                     self._results.popitem(last=False)
             return "done"
-        except RunCancelledError:  # execute_run marked it failed and removed its files
-            catalog.update_run(run_id, status=CANCELLED, error="cancelled")
+        except RunCancelledError:  # execute_run removed its files; it stays cancelled
             return CANCELLED
         except SegwiseError:
             return "failed"  # recorded in the catalog with its message
