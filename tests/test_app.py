@@ -306,16 +306,30 @@ def test_customer_look_up_and_an_unknown_id(shop_csv):
     found = service.lookup_customer(run, known)
     assert f"Customer {known}" in shown
     assert found["segment_name"] in shown
-    assert {"Features and standing", "Purchases by month", "Top products"} <= {
+    segment_heading = f"Against the {found['segment_name']} segment"
+    assert {"Features and standing", segment_heading, "Purchases by month", "Top products"} <= {
         s.value for s in at.subheader
     }
-    assert [m.label for m in at.metric] == ["R score", "F score", "M score", "RFM segment"]
+    assert [m.label for m in at.metric][:4] == ["R score", "F score", "M score", "RFM segment"]
     standing = at.dataframe[0].value
-    assert standing["percentile"].tolist() == [found["standing"][f] for f in standing["feature"]]
+    assert standing["among all"].tolist() == [found["standing"][f] for f in standing["feature"]]
+    # within the segment: the share of its customers with a lower value, ties half
+    table = service.read_assignments(run)
+    members = table[table.segment == found["segment"]]
+    for feature, within in zip(standing["feature"], standing["in segment"], strict=True):
+        value = found["features"][feature]
+        lower = (members[feature] < value).sum() + (members[feature] == value).sum() / 2
+        assert within == pytest.approx(100 * lower / len(members), abs=0.05)
+    assert charts(at) == 4  # recency, frequency and spend against the segment; history
+    # ids as a spreadsheet exports them ("17924.0") are found as the readers store them
+    at.text_input[0].input(f"{known}.0 ")
+    click(at, "Look up")
+    assert f"Customer {known}" in texts(at)
     at.text_input[0].input("no-such-customer")
     click(at, "Look up")
     assert_no_exception(at)
     assert any("is not in run" in e.value for e in at.error)
+    assert "Customers of this run include" in texts(at)  # a hint of what ids look like
 
 
 # --- Predict ------------------------------------------------------------------------------

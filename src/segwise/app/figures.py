@@ -22,6 +22,7 @@ from segwise.report.charts import FONT, color, label
 if TYPE_CHECKING:
     from segwise.service import Segmentation
 
+FEATURE_WORDS = {"recency": "recency (days)", "frequency": "frequency", "monetary": "spend"}
 PSI_SHIFTED = 0.25
 PSI_SOME = 0.1
 
@@ -320,3 +321,40 @@ def rfm_cell_list(figure: go.Figure) -> list[dict[str, Any]]:
         for r, fm, name, n in cells
         if n
     ]
+
+
+def distribution_chart(
+    values: Sequence[float], customer: float, feature: str, segment_name: str, index: int = 0
+) -> go.Figure:
+    """The segment's customers by ``feature`` (histogram) with this customer marked; the
+    longest tail (above the 99th percentile) is folded into the last bar."""
+    import numpy as np
+
+    data = np.asarray(values, dtype=float)
+    data = data[~np.isnan(data)]
+    top = float(max(np.quantile(data, 0.99), customer)) if len(data) else float(customer)
+    words = FEATURE_WORDS.get(feature, feature)
+    fig = go.Figure(
+        go.Histogram(
+            x=np.minimum(data, top),
+            nbinsx=30,
+            marker={"color": color(index), "opacity": 0.75},
+            hovertemplate=f"{label(words)} %{{x}}: %{{y:,}} customers<extra></extra>",
+        )
+    )
+    fig.add_vline(x=customer, line={"color": "#1f2933", "width": 3})
+    fig.add_annotation(
+        x=customer,
+        y=1,
+        yref="paper",
+        text="this customer",
+        showarrow=False,
+        yanchor="bottom",
+        font={"size": 12},
+    )
+    fig.update_layout(
+        _layout(240, showlegend=False, bargap=0.05, margin={"l": 10, "r": 10, "t": 34, "b": 10}),
+        xaxis=_axis(title_text=label(words)),
+        yaxis=_axis(title_text=label(f"customers in {segment_name}", 22)),
+    )
+    return fig

@@ -98,6 +98,13 @@ def detect_float_ids(values: Sequence[object]) -> bool:
     return any(re.fullmatch(r"\d+\.0+", str(v).strip()) for v in values if v is not None)
 
 
+def customer_id_text(value: object) -> str:
+    """A customer id as the readers store it: trimmed, a float export's ``.0`` dropped
+    (``' 17924.0'`` -> ``'17924'``); what a user types is looked up the same way."""
+    text = str(value).strip()
+    return re.sub(r"^([0-9]+)[.]0+$", r"\1", text)
+
+
 def customer_key_expr(rules: LineRules, dialect: Dialect = DUCKDB) -> str:
     """SQL for the value lines are grouped by: the id as stored (NULL when missing).
 

@@ -279,6 +279,9 @@ if TYPE_CHECKING:
     from segwise.service.sources import (
         local_input as local_input,
     )
+    from segwise.service.standing import (
+        segment_standing as segment_standing,
+    )
     from segwise.service.value import (
         CustomerValue as CustomerValue,
     )
@@ -346,6 +349,7 @@ _HOME = {
     "describe_input": "segwise.service.sources",
     "ingest_input": "segwise.service.sources",
     "is_database_input": "segwise.service.sources",
+    "segment_standing": "segwise.service.standing",
     "CustomerValue": "segwise.service.value",
     "run_value": "segwise.service.value_runs",
     "ValueOptions": "segwise.service.value",

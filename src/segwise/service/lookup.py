@@ -66,11 +66,14 @@ def lookup_customer(
 def _lookup(
     con: duckdb.DuckDBPyConnection, view: _RunView, settings: Settings, customer_id: str
 ) -> dict[str, Any]:
-    wanted = [customer_id]
+    from segwise.io.validate import customer_id_text
+
+    # as typed, then as the readers normalise ids ("17924.0" -> "17924")
+    wanted = list(dict.fromkeys([customer_id, customer_id_text(customer_id)]))
     if view.pseudonymised:
         key = pseudonym_key(settings, True)
         assert key is not None
-        wanted.insert(0, pseudonym(key, customer_id))
+        wanted[:0] = [pseudonym(key, ident) for ident in wanted]
     row: dict[str, Any] | None = None
     for ident in wanted:
         cursor = con.execute(
