@@ -22,13 +22,6 @@ st.set_page_config(
     initial_sidebar_state="collapsed",
 )
 
-actor = signin.signed_in()
-if actor is None:
-    signin.sign_in_form()
-    st.stop()
-signin.signed_in_bar(actor)
-state.restore()  # after a reload: the dataset and run named in the address
-
 PAGES = [  # (script, title, icon, what the user must be allowed to do to see it)
     ("app_pages/data.py", "Data", ":material/upload_file:", "upload"),
     ("app_pages/segments.py", "Segments", ":material/bubble_chart:", "run"),
@@ -41,13 +34,28 @@ PAGES = [  # (script, title, icon, what the user must be allowed to do to see it
     ("app_pages/accounts.py", "Accounts", ":material/manage_accounts:", "users"),
 ]
 
+actor = signin.signed_in()
+if actor is None:
+    # every page known but none run: the address keeps the page asked for (a reload, a
+    # link) until the user has signed in
+    st.navigation(
+        [st.Page(script, title=title) for script, title, _, _ in PAGES], position="hidden"
+    )
+    signin.sign_in_form()
+    st.stop()
+signin.signed_in_bar(actor)
+state.restore()  # after a reload: the dataset and run named in the address
+
 shown = [page for page in PAGES if service.allowed(page[3])]
-page = st.navigation(
-    [
-        st.Page(script, title=title, icon=icon, default=i == 0)
-        for i, (script, title, icon, _) in enumerate(shown)
-    ],
-    position="top",
-)
+pages = [
+    st.Page(script, title=title, icon=icon, default=i == 0)
+    for i, (script, title, icon, _) in enumerate(shown)
+]
+page = st.navigation(pages, position="hidden")
+# our own row of links across the top: it wraps on a phone instead of becoming a menu that
+# stays open over the page after a choice
+with st.container(horizontal=True, gap="small", key="pages-menu"):
+    for item in pages:
+        st.page_link(item, label=item.title, icon=item.icon, width="content")
 background.strip()  # runs working in the background, on every page
 page.run()

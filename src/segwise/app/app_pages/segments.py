@@ -8,7 +8,7 @@ import streamlit as st
 from segwise import service
 from segwise.app import background, cached, forms, run_view, state
 from segwise.app.messages import say
-from segwise.app.widgets import attempt, dataset_line, names_of, require_dataset
+from segwise.app.widgets import attempt, dataset_line, names_of, plain, require_dataset
 
 
 def _status(status: str, k: int | None) -> str:
@@ -115,6 +115,8 @@ elif run.status == "cancelled":
 elif run.status != "done":
     st.error(f"This run stopped: {say(run.error or 'it failed')}", icon=":material/error:")
 else:
+    finished = f" at {run.finished:%Y-%m-%d %H:%M}" if run.finished else ""
+    st.caption(f"Run {run.id} · done{finished} · {plain(run.dataset_name)}")
     run_view.show(
         run, background.runner().result(run.id), f"Customer segments of {run.dataset_name}"
     )
