@@ -36,11 +36,11 @@ PAGES = [  # (script, title, icon, what the user must be allowed to do to see it
 
 actor = signin.signed_in()
 if actor is None:
-    # every page known but none run: the address keeps the page asked for (a reload, a
-    # link) until the user has signed in
-    st.navigation(
-        [st.Page(script, title=title) for script, title, _, _ in PAGES], position="hidden"
-    )
+    # every page known by its address, none run (the sign-in form is the default page):
+    # the address keeps the page asked for (a reload, a link) until the user has signed in
+    known = [st.Page(script, title=title) for script, title, _, _ in PAGES]
+    sign_in = st.Page(signin.sign_in_form, title="Sign in", url_path="sign-in", default=True)
+    st.navigation([sign_in, *known], position="hidden")
     signin.sign_in_form()
     st.stop()
 signin.signed_in_bar(actor)
