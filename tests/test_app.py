@@ -531,7 +531,7 @@ def test_with_an_account_only_the_sign_in_form_shows_until_signed_in(shop_csv):
     assert [b.label for b in at.button] == ["Sign in"]
     assert not at.get("file_uploader") and not at.get("plotly_chart")
     at = sign_in(at, "vic", "not-the-password")
-    assert "wrong name or password" in texts(at) and [t.value for t in at.title] == ["Sign in"]
+    assert "Wrong name or password" in texts(at) and [t.value for t in at.title] == ["Sign in"]
     at = sign_in(at, "vic", "viewer-pass-0001")
     assert_no_exception(at)
     assert [t.value for t in at.title] == ["History"]  # a viewer's first page
