@@ -112,6 +112,8 @@ def test_upload_preview_roles_and_cleaning_report(shop_csv):
     assert roles["Customer id"] == "CustomerID"
     assert roles["Date"] == "InvoiceDate"
     assert roles["Line amount"] == forms.NOT_IN_FILE
+    # the product roles are shown (and can be corrected) like the others
+    assert (roles["Product code"], roles["Product name"]) == ("StockCode", "Description")
     click(at, "Store dataset")
     assert_no_exception(at)
     info = at.session_state[state.DATASET]
@@ -321,6 +323,13 @@ def test_customer_look_up_and_an_unknown_id(shop_csv):
         lower = (members[feature] < value).sum() + (members[feature] == value).sum() / 2
         assert within == pytest.approx(100 * lower / len(members), abs=0.05)
     assert charts(at) == 4  # recency, frequency and spend against the segment; history
+    # top products by name (the log has descriptions beside its stock codes)
+    products = at.dataframe[-1].value
+    assert products["product"].tolist() == [p["name"] for p in found["top_products"]]
+    assert products["code"].tolist() == [p["product"] for p in found["top_products"]]
+    assert all(
+        name != code for name, code in zip(products["product"], products["code"], strict=True)
+    )
     # ids as a spreadsheet exports them ("17924.0") are found as the readers store them
     at.text_input[0].input(f"{known}.0 ")
     click(at, "Look up")
@@ -340,10 +349,17 @@ def test_predict_form_follows_the_model_and_resets(shop_csv):
     predictor = service.run_predictor(run)
     at = open_page(app(), "predict")
     assert_no_exception(at)
-    inputs = {n.label: n for n in at.number_input}
-    assert list(inputs) == ["recency", "frequency", "monetary"]
+    labelled = {n.label: n for n in at.number_input}
+    assert list(labelled) == [
+        "recency (days since the last purchase)",
+        "frequency (purchases)",
+        "monetary (net spend)",
+    ]
+    inputs = {label.split(" (")[0]: n for label, n in labelled.items()}
     for name, spec in predictor.manifest.features.items():
-        assert inputs[name].min == spec["minimum"] and inputs[name].max == spec["maximum"]
+        # the training range is said, not enforced by the widget (no silent red field)
+        assert inputs[name].min is None and inputs[name].max is None
+        assert f"{spec['minimum']:,.0f}" in inputs[name].help
     assert inputs["frequency"].value == round(predictor.typical_inputs()["frequency"])
     inputs["frequency"].set_value(30)
     inputs["recency"].set_value(5)
@@ -357,10 +373,17 @@ def test_predict_form_follows_the_model_and_resets(shop_csv):
     shown = texts(at)
     assert f"**{expected.segment_name}**" in shown and "Why" in shown
     assert at.get("progress")[0].proto.text == f"probability {expected.probability:.0%}"
+    # far outside what the model learned: refused in words, and the earlier answer goes
+    inputs = {n.label.split(" (")[0]: n for n in at.number_input}
+    inputs["frequency"].set_value(10**9)
+    click(at, "Predict")
+    assert_no_exception(at)
+    assert any("far outside" in e.value for e in at.error)
+    assert state.PREDICTION not in at.session_state and not at.get("progress")
     click(at, "Reset")
     assert_no_exception(at)
     assert state.PREDICTION not in at.session_state
-    assert {n.label: n.value for n in at.number_input}["frequency"] != 30
+    assert {n.label: n.value for n in at.number_input}["frequency (purchases)"] != 30
     # the form places the run's own customers where the run put them
     table = service.read_assignments(run).head(25)
     for customer in table.itertuples():
@@ -424,7 +447,10 @@ def test_target_trains_and_scores_every_customer(creditcard):
     click(at, "Train")
     assert_no_exception(at)
     assert [m.label for m in at.metric] == ["Accuracy", "Macro F1", "Model"]
+    assert at.metric[2].value in ("Random forest", "Logistic regression")  # not random_forest
     assert charts(at) == 2  # confusion matrix, importances
+    grid = at.dataframe[-1].value  # yes/no answers as words, never checkboxes
+    assert not [c for c in grid.columns if str(grid[c].dtype) in ("bool", "boolean")]
     model = at.session_state[state.TARGET]
     assert len(model.predictions) == 1319
     assert list(model.predictions.columns[:4]) == [

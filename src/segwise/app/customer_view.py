@@ -3,7 +3,7 @@ against the segment, example ids, from the look-up and the run's assignments."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -66,3 +66,16 @@ def kind_of(known: pd.DataFrame | None) -> str:
     """A run's kind from its assignments: a log's carry recency, frequency and monetary."""
     has_rfm = known is not None and {"recency", "frequency", "monetary"} <= set(known.columns)
     return "transactions" if has_rfm else "customers"
+
+
+def product_rows(products: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Top products by their names where the log had them, the code beside."""
+    return [
+        {
+            "product": p.get("name") or p["product"],
+            "code": p["product"] if p.get("name") else "",
+            "lines": p["lines"],
+            "spend": p["spend"],
+        }
+        for p in products
+    ]

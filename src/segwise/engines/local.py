@@ -118,7 +118,9 @@ def _compute_rfm(
     try:
         mapping = detect_roles(source.columns, source.sample, options.columns, file=str(path))
         require_log_roles(mapping, source.columns, source.path)
-        load(con, source, line_columns(mapping))
+        # the product name too when there is a code: the look-up shows names, not codes
+        named = {mapping.description} if mapping.description else set()
+        load(con, source, line_columns(mapping) | named)
         types = {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE src").fetchall()}
         rules = _line_rules(con, source, mapping, types, options)
         as_of_text = options.as_of.isoformat() if options.as_of else None
@@ -174,7 +176,8 @@ def _compute_rfm(
 def kept_lines_sql(rules: LineRules, classified: str) -> str:
     """A SELECT of the lines that belong to a customer: the cleaned log a catalog stores.
 
-    Columns: customer_id (text), day, invoice, value (net amount), is_return, product.
+    Columns: customer_id (text), day, invoice, value (net amount), is_return, product (the
+    code, else the name), description (the name, when the log has a code and a name).
     """
     m = rules.mapping
     product = m.product or m.description
@@ -182,11 +185,15 @@ def kept_lines_sql(rules: LineRules, classified: str) -> str:
     line += "l.invoice, l.value, l.is_return, "
     if product is None:
         return (
-            line + "CAST(NULL AS VARCHAR) AS product "
+            line + "CAST(NULL AS VARCHAR) AS product, CAST(NULL AS VARCHAR) AS description "
             f"FROM {relation(classified, 'l')} WHERE reason IS NULL"
         )
+    name = "CAST(NULL AS VARCHAR)"
+    if m.product and m.description:
+        name = f"NULLIF(trim(CAST(src.{ident(m.description)} AS VARCHAR)), '')"
     return (
-        line + f"NULLIF(trim(CAST(src.{ident(product)} AS VARCHAR)), '') AS product "
+        line + f"NULLIF(trim(CAST(src.{ident(product)} AS VARCHAR)), '') AS product, "
+        f"{name} AS description "
         f"FROM {relation(classified, 'l')} JOIN src USING (_row) WHERE l.reason IS NULL"
     )
 

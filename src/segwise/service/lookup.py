@@ -120,8 +120,15 @@ def _history(con: duckdb.DuckDBPyConnection, lines: str, ident: str) -> dict[str
         "FROM read_parquet(?) WHERE customer_id = ? GROUP BY 1 ORDER BY 1",
         [lines, ident],
     ).fetchall()
+    # the product's name where the log had one beside the code (lines stored before names
+    # were kept have none)
+    named = "description" in {
+        str(c[0]) for c in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [lines]).fetchall()
+    }
+    name = "max(description)" if named else "CAST(NULL AS VARCHAR)"
     products = con.execute(
-        "SELECT product, count(*) AS lines, CAST(round(sum(value), 2) AS DOUBLE) AS spend "
+        f"SELECT product, {name} AS name, count(*) AS lines, "
+        "CAST(round(sum(value), 2) AS DOUBLE) AS spend "
         "FROM read_parquet(?) WHERE customer_id = ? AND product IS NOT NULL "
         f"GROUP BY product ORDER BY spend DESC, product LIMIT {TOP_PRODUCTS}",
         [lines, ident],
@@ -131,7 +138,10 @@ def _history(con: duckdb.DuckDBPyConnection, lines: str, ident: str) -> dict[str
             {"month": m, "purchases": int(p), "returns": int(r), "spend": s}
             for m, p, r, s in months
         ],
-        "top_products": [{"product": p, "lines": int(n), "spend": s} for p, n, s in products],
+        "top_products": [
+            {"product": p, "lines": int(n), "spend": s} | ({"name": name} if name else {})
+            for p, name, n, s in products
+        ],
     }
 
 

@@ -101,4 +101,4 @@ if history:
     chart(figures.history_chart(history), key="history")
 if found.get("top_products"):
     st.subheader("Top products")
-    table(found["top_products"])
+    table(customer_view.product_rows(found["top_products"]))
