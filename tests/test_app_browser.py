@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from segwise.app.forms import UNITS
 from segwise.demo import generate_log, write_log
 
 CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
@@ -230,9 +231,9 @@ def _walk_through(page: Any, url: str, shop_log: Path) -> None:
 
     # Predict: the form starts at a typical customer; predict, see the card
     _go(page, "Predict")
-    for feature in ("recency", "frequency", "monetary"):
-        page.get_by_label(feature, exact=True).wait_for()
-    page.get_by_label("frequency", exact=True).fill("30")
+    for feature, unit in UNITS.items():  # each input named with its unit
+        page.get_by_label(f"{feature} ({unit})", exact=True).wait_for()
+    page.get_by_label(f"frequency ({UNITS['frequency']})", exact=True).fill("30")
     page.get_by_role("button", name="Predict").click()
     page.get_by_text("probability").wait_for()
     page.get_by_text("Why").wait_for()

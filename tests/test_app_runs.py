@@ -5,6 +5,7 @@ the same with a real reload."""
 
 from __future__ import annotations
 
+import html
 import threading
 import time
 from pathlib import Path
@@ -124,3 +125,25 @@ def _home() -> Path:
     from segwise.config import get_settings
 
     return get_settings().home
+
+
+def test_the_rfm_grid_on_a_phone_keeps_every_cell_and_customer(shop):
+    from segwise.app import figures
+
+    _, seg = service.run_segment(shop.id, service.SegmentOptions(k=3))
+    grid = figures.report_figures(seg)["rfm"]
+    compact = figures.rfm_compact(grid)
+    rows = figures.rfm_cell_list(grid)
+    assert sum(r["customers"] for r in rows) == shop.customers
+    tags = {r["segment"]: r["tag"] for r in rows}
+    assert len(set(tags.values())) == len(tags)  # one tag, one segment
+    assert all(len(tag) <= 3 for tag in tags.values())
+    # each cell of the compact grid: its segment's tag and the same count as the full grid
+    for full, short in zip(grid.data[0].text, compact.data[0].text, strict=True):
+        for cell, tagged in zip(full, short, strict=True):
+            *name, count = cell.split("<br>")
+            tag, shown = tagged.split("<br>")
+            assert shown == count
+            if count != "0":
+                assert tag == tags[html.unescape(" ".join(name))]
+    assert compact.data[0].showscale is False

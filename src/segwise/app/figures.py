@@ -308,7 +308,12 @@ def rfm_compact(figure: go.Figure) -> go.Figure:
     ]
     compact = go.Figure(figure)
     compact.update_traces(text=text, showscale=False, textfont={"size": 12})
-    compact.update_layout(height=380, margin={"l": 4, "r": 4, "t": 10, "b": 4})
+    compact.update_layout(
+        height=380,
+        margin={"l": 4, "r": 4, "t": 10, "b": 4},
+        xaxis_title_text="FM score (5 = best)",
+        yaxis_title_text="R score (5 = recent)",
+    )
     return compact
 
 
