@@ -116,6 +116,10 @@ def test_errors_become_dashboard_words(tmp_path):
             InputError("the file is too big", hint="raise it or use `segwise ingest`"),
             "The file is too big",
         ),
+        (
+            InputError("not a real .xlsx file", file="fake.xlsx", hint="rename it .csv"),
+            "Not a real .xlsx file (fake.xlsx); rename it .csv",
+        ),
         (KeyError("segment"), messages.UNEXPECTED),
     ],
 )

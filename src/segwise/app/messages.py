@@ -129,5 +129,5 @@ def _clean(text: str) -> str:
     kept[0] = re.sub(r"(?<!\w)--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", " "), kept[0])
     kept[0] = re.sub(r"`segwise[^`]*`", "the command line", kept[0])
     said = "; ".join(c for c in kept if c)
-    said = re.sub(r"\s+([,.;)])", r"\1", " ".join(said.split())).strip(" :;")
+    said = re.sub(r"\s+([,;)]|\.(?!\w))", r"\1", " ".join(said.split())).strip(" :;")
     return said[:1].upper() + said[1:] if said else UNEXPECTED
