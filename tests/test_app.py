@@ -8,6 +8,7 @@ directly too. The browser smoke test is ``test_app_browser.py``.
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from segwise import service
-from segwise.app import exports, forms, state
+from segwise.app import background, exports, forms, state
 from segwise.config import Settings, get_settings
 from segwise.demo import generate_customers, generate_log, write_log
 from segwise.errors import InputError, SignInError
@@ -69,6 +70,17 @@ def charts(at: AppTest) -> int:
     return len(at.get("plotly_chart"))
 
 
+def find_segments(at: AppTest) -> tuple[AppTest, str]:
+    """Press "Find segments", wait for the background run to end, and show the page again."""
+    at = click(at, "Find segments")
+    run_id = at.session_state[state.RUN]
+    deadline = time.monotonic() + TIMEOUT
+    while service.get_run(run_id).status in ("queued", "running"):
+        assert time.monotonic() < deadline, f"run {run_id} did not end"
+        time.sleep(0.2)
+    return at.run(), run_id
+
+
 def run_log(path: Path, k: int | str = "auto") -> str:
     run, _ = service.run_segment(path, service.SegmentOptions(k=k))  # type: ignore[arg-type]
     return run.id
@@ -100,6 +112,8 @@ def test_upload_preview_roles_and_cleaning_report(shop_csv):
     assert roles["Customer id"] == "CustomerID"
     assert roles["Date"] == "InvoiceDate"
     assert roles["Line amount"] == forms.NOT_IN_FILE
+    # the product roles are shown (and can be corrected) like the others
+    assert (roles["Product code"], roles["Product name"]) == ("StockCode", "Description")
     click(at, "Store dataset")
     assert_no_exception(at)
     info = at.session_state[state.DATASET]
@@ -152,7 +166,7 @@ def test_a_bad_file_gives_a_message_not_a_traceback(name, content, needle):
     at.file_uploader[0].upload(name, content, "application/octet-stream")
     at.run()
     assert_no_exception(at)
-    assert any(needle in e.value for e in at.error), [e.value for e in at.error]
+    assert any(needle in e.value.lower() for e in at.error), [e.value for e in at.error]
 
 
 def test_save_upload_writes_once_and_refuses_what_it_cannot_take(segwise_home):
@@ -186,10 +200,12 @@ def test_upload_segment_and_download(shop_csv):
     click(at, "Store dataset")
     at = open_page(at, "segments")
     assert at.multiselect[0].value == forms.RFM_FEATURES
-    click(at, "Find segments")
+    at, run_id = find_segments(at)
     assert_no_exception(at)
-    run_id, seg = at.session_state[state.SEGMENTATION]
     assert service.get_run(run_id).status == "done"
+    seg = background.runner().result(run_id)
+    assert seg is not None
+    assert f"Run {run_id} is done: {seg.k} segments found." in [s.value for s in at.success]
     shown = texts(at)
     for name in seg.names:
         assert name in shown  # a card per segment
@@ -202,10 +218,21 @@ def test_upload_segment_and_download(shop_csv):
         "Customers with segments (XLSX)",
         "HTML report",
     ]
-    # what the buttons hand out, built as they build it
-    csv = exports.table_bytes(seg.assignments(), ".csv").decode()
-    assert csv.splitlines()[0] == "customer_id,recency,frequency,monetary,segment,segment_name"
-    assert len(csv.splitlines()) == 301
+    # what the buttons hand out, built as they build it: each customer with the advice
+    # for their segment
+    table = exports.run_table(run_id)
+    assert list(table.columns[:6]) == [
+        "customer_id",
+        "recency",
+        "frequency",
+        "monetary",
+        "segment",
+        "segment_name",
+    ]
+    advice = dict(zip(range(seg.k), seg.recommendations, strict=True))
+    assert table["recommendation"].tolist() == [advice[s] for s in table["segment"]]
+    csv = exports.table_bytes(table, ".csv").decode()
+    assert csv.splitlines()[0].endswith(",recommendation") and len(csv.splitlines()) == 301
     assert exports.report_bytes(seg).lower().startswith(b"<!doctype html>")
     # the 3-D view is one click away
     at.radio[0].set_value("3-D").run()
@@ -231,10 +258,14 @@ def test_segments_of_a_customer_table_with_a_fixed_k(creditcard):
     at.multiselect[0].set_value(["income", "age", "expenditure", "owner"])
     at.toggle[0].set_value(False)
     at.slider[0].set_value(3)
-    click(at, "Find segments")
+    at, run_id = find_segments(at)
     assert_no_exception(at)
-    _, seg = at.session_state[state.SEGMENTATION]
-    assert seg.k == 3 and list(seg.prep.used) == ["income", "age", "expenditure", "owner"]
+    seg = background.runner().result(run_id)
+    assert (
+        seg is not None
+        and seg.k == 3
+        and list(seg.prep.used) == ["income", "age", "expenditure", "owner"]
+    )
     assert "Number of segments" not in [s.value for s in at.subheader]  # k was fixed
     assert "RFM grid" not in [s.value for s in at.subheader]
     assert not any("classifier trained" in c.value for c in at.caption)  # not asked for
@@ -248,11 +279,10 @@ def test_the_surrogate_classifier_runs_only_when_asked(creditcard):
     at.toggle[0].set_value(False)
     at.slider[0].set_value(3)
     at.toggle[1].set_value(True)  # "Also check how learnable the segments are"
-    click(at, "Find segments")
+    at, run_id = find_segments(at)
     assert_no_exception(at)
     shown = [c.value for c in at.caption if "classifier trained" in c.value]
     assert len(shown) == 1 and "% of customers it did not see" in shown[0]
-    run_id, _ = at.session_state[state.SEGMENTATION]
     assert service.get_run(run_id).to_dict(full=True)["classifier"]["accuracy"] > 0.5
 
 
@@ -278,16 +308,37 @@ def test_customer_look_up_and_an_unknown_id(shop_csv):
     found = service.lookup_customer(run, known)
     assert f"Customer {known}" in shown
     assert found["segment_name"] in shown
-    assert {"Features and standing", "Purchases by month", "Top products"} <= {
+    segment_heading = f"Against the {found['segment_name']} segment"
+    assert {"Features and standing", segment_heading, "Purchases by month", "Top products"} <= {
         s.value for s in at.subheader
     }
-    assert [m.label for m in at.metric] == ["R score", "F score", "M score", "RFM segment"]
+    assert [m.label for m in at.metric][:4] == ["R score", "F score", "M score", "RFM segment"]
     standing = at.dataframe[0].value
-    assert standing["percentile"].tolist() == [found["standing"][f] for f in standing["feature"]]
+    assert standing["among all"].tolist() == [found["standing"][f] for f in standing["feature"]]
+    # within the segment: the share of its customers with a lower value, ties half
+    table = service.read_assignments(run)
+    members = table[table.segment == found["segment"]]
+    for feature, within in zip(standing["feature"], standing["in segment"], strict=True):
+        value = found["features"][feature]
+        lower = (members[feature] < value).sum() + (members[feature] == value).sum() / 2
+        assert within == pytest.approx(100 * lower / len(members), abs=0.05)
+    assert charts(at) == 4  # recency, frequency and spend against the segment; history
+    # top products by name (the log has descriptions beside its stock codes)
+    products = at.dataframe[-1].value
+    assert products["product"].tolist() == [p["name"] for p in found["top_products"]]
+    assert products["code"].tolist() == [p["product"] for p in found["top_products"]]
+    assert all(
+        name != code for name, code in zip(products["product"], products["code"], strict=True)
+    )
+    # ids as a spreadsheet exports them ("17924.0") are found as the readers store them
+    at.text_input[0].input(f"{known}.0 ")
+    click(at, "Look up")
+    assert f"Customer {known}" in texts(at)
     at.text_input[0].input("no-such-customer")
     click(at, "Look up")
     assert_no_exception(at)
     assert any("is not in run" in e.value for e in at.error)
+    assert "Customers of this run include" in texts(at)  # a hint of what ids look like
 
 
 # --- Predict ------------------------------------------------------------------------------
@@ -298,10 +349,17 @@ def test_predict_form_follows_the_model_and_resets(shop_csv):
     predictor = service.run_predictor(run)
     at = open_page(app(), "predict")
     assert_no_exception(at)
-    inputs = {n.label: n for n in at.number_input}
-    assert list(inputs) == ["recency", "frequency", "monetary"]
+    labelled = {n.label: n for n in at.number_input}
+    assert list(labelled) == [
+        "recency (days since the last purchase)",
+        "frequency (purchases)",
+        "monetary (net spend)",
+    ]
+    inputs = {label.split(" (")[0]: n for label, n in labelled.items()}
     for name, spec in predictor.manifest.features.items():
-        assert inputs[name].min == spec["minimum"] and inputs[name].max == spec["maximum"]
+        # the training range is said, not enforced by the widget (no silent red field)
+        assert inputs[name].min is None and inputs[name].max is None
+        assert f"{spec['minimum']:,.0f}" in inputs[name].help
     assert inputs["frequency"].value == round(predictor.typical_inputs()["frequency"])
     inputs["frequency"].set_value(30)
     inputs["recency"].set_value(5)
@@ -315,10 +373,17 @@ def test_predict_form_follows_the_model_and_resets(shop_csv):
     shown = texts(at)
     assert f"**{expected.segment_name}**" in shown and "Why" in shown
     assert at.get("progress")[0].proto.text == f"probability {expected.probability:.0%}"
+    # far outside what the model learned: refused in words, and the earlier answer goes
+    inputs = {n.label.split(" (")[0]: n for n in at.number_input}
+    inputs["frequency"].set_value(10**9)
+    click(at, "Predict")
+    assert_no_exception(at)
+    assert any("far outside" in e.value for e in at.error)
+    assert state.PREDICTION not in at.session_state and not at.get("progress")
     click(at, "Reset")
     assert_no_exception(at)
     assert state.PREDICTION not in at.session_state
-    assert {n.label: n.value for n in at.number_input}["frequency"] != 30
+    assert {n.label: n.value for n in at.number_input}["frequency (purchases)"] != 30
     # the form places the run's own customers where the run put them
     table = service.read_assignments(run).head(25)
     for customer in table.itertuples():
@@ -382,7 +447,10 @@ def test_target_trains_and_scores_every_customer(creditcard):
     click(at, "Train")
     assert_no_exception(at)
     assert [m.label for m in at.metric] == ["Accuracy", "Macro F1", "Model"]
+    assert at.metric[2].value in ("Random forest", "Logistic regression")  # not random_forest
     assert charts(at) == 2  # confusion matrix, importances
+    grid = at.dataframe[-1].value  # yes/no answers as words, never checkboxes
+    assert not [c for c in grid.columns if str(grid[c].dtype) in ("bool", "boolean")]
     model = at.session_state[state.TARGET]
     assert len(model.predictions) == 1319
     assert list(model.predictions.columns[:4]) == [
@@ -489,7 +557,7 @@ def test_with_an_account_only_the_sign_in_form_shows_until_signed_in(shop_csv):
     assert [b.label for b in at.button] == ["Sign in"]
     assert not at.get("file_uploader") and not at.get("plotly_chart")
     at = sign_in(at, "vic", "not-the-password")
-    assert "wrong name or password" in texts(at) and [t.value for t in at.title] == ["Sign in"]
+    assert "Wrong name or password" in texts(at) and [t.value for t in at.title] == ["Sign in"]
     at = sign_in(at, "vic", "viewer-pass-0001")
     assert_no_exception(at)
     assert [t.value for t in at.title] == ["History"]  # a viewer's first page

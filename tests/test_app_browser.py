@@ -1,10 +1,11 @@
 """The dashboard in a real browser: `segwise app` on a free port, driven by Playwright through
 Debian's Chromium (never a downloaded browser). With accounts in the catalog only a sign-in
 form shows at first; an analyst signs in, uploads an Online-Retail-style export, stores it,
-finds segments, looks a customer up, predicts one, compares two runs; a viewer signs in and
-reaches none of upload, export and look-up; the screenshots it
-takes are the README's (docs/img/app-*.png) when SEGWISE_SCREENSHOTS=1, so a test run leaves
-the tree as it was; otherwise they go to a temporary folder.
+finds segments (in the background: it leaves the page, comes back and reloads, and the run
+ends as done), looks a customer up, predicts one, compares two runs, and visits every page
+at phone size (390 x 844); a viewer signs in and reaches none of upload, export and look-up;
+the screenshots it takes are the README's (docs/img/app-*.png) when SEGWISE_SCREENSHOTS=1,
+so a test run leaves the tree as it was; otherwise they go to a temporary folder.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from segwise.app.forms import UNITS
 from segwise.demo import generate_log, write_log
 
 CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
@@ -174,10 +176,19 @@ def _walk_through(page: Any, url: str, shop_log: Path) -> None:
     _idle(page)
     _shoot(page, "app-data.png")
 
-    # Segments: run with k chosen automatically; cards, charts, downloads
+    # Segments: a run starts in the background and goes on while the user clicks elsewhere
     _go(page, "Segments")
     page.get_by_role("button", name="Find segments").click()
-    page.get_by_text("segments found").wait_for()
+    page.get_by_text("Finding segments of").wait_for()  # the strip, on every page
+    run_id = page.url.split("run=")[1].split("&")[0]
+    _go(page, "History")
+    page.get_by_text(f"(run {run_id})").wait_for(state="attached")
+    _go(page, "Segments")
+    # a reload is a new session: signed in again, the address brings dataset and run back
+    page.reload()
+    _sign_in(page, "ana")
+    page.get_by_text(f"Run {run_id} · done").wait_for()
+    assert f"run={run_id}" in page.url
     page.get_by_role("heading", name="RFM grid").wait_for()
     _idle(page)
     cards = page.locator('[data-testid="stMarkdownContainer"] p').filter(has_text=" of all")
@@ -188,7 +199,8 @@ def _walk_through(page: Any, url: str, shop_log: Path) -> None:
     with page.expect_download() as download:
         page.get_by_role("button", name="Customers with segments (CSV)").click()
     saved = Path(download.value.path())
-    assert saved.read_text().splitlines()[0].startswith("customer_id,")
+    header = saved.read_text().splitlines()[0]
+    assert header.startswith("customer_id,") and header.endswith(",recommendation")
     _shoot(page, "app-segments.png")
 
     # the same page on a phone: one column, charts as wide as the screen
@@ -213,14 +225,15 @@ def _walk_through(page: Any, url: str, shop_log: Path) -> None:
     page.get_by_role("button", name="Look up").click()
     page.get_by_role("heading", name=f"Customer {suggested}").wait_for()
     page.get_by_role("heading", name="Purchases by month").wait_for()
+    page.get_by_text("this customer").first.wait_for()  # marked in the segment's spread
     _idle(page)
     _shoot(page, "app-customer.png")
 
     # Predict: the form starts at a typical customer; predict, see the card
     _go(page, "Predict")
-    for feature in ("recency", "frequency", "monetary"):
-        page.get_by_label(feature, exact=True).wait_for()
-    page.get_by_label("frequency", exact=True).fill("30")
+    for feature, unit in UNITS.items():  # each input named with its unit
+        page.get_by_label(f"{feature} ({unit})", exact=True).wait_for()
+    page.get_by_label(f"frequency ({UNITS['frequency']})", exact=True).fill("30")
     page.get_by_role("button", name="Predict").click()
     page.get_by_text("probability").wait_for()
     page.get_by_text("Why").wait_for()
@@ -241,6 +254,49 @@ def _walk_through(page: Any, url: str, shop_log: Path) -> None:
     _idle(page)
     page.locator(".js-plotly-plot").nth(1).wait_for()  # migration and drift
     _shoot(page, "app-history.png")
+    _phone_pages(page)
+
+
+PHONE_PAGES = ("Data", "Segments", "Customer", "Predict", "Target", "History", "Campaigns")
+
+
+def _phone_pages(page: Any) -> None:
+    """Every page at 390 x 844: the page links wrap across the top (no menu left open over
+    the page after a choice), nothing is wider than the screen; a screenshot of each."""
+    page.set_viewport_size(PHONE)
+    for title in PHONE_PAGES:
+        _go(page, title)
+        _idle(page)
+        assert not page.locator('[data-testid="stSidebar"][aria-expanded="true"]').count()
+        heading = page.get_by_role("heading", level=1, name=title, exact=True)
+        box = heading.bounding_box()
+        assert box is not None and 0 <= box["y"] < PHONE["height"] / 2  # not pushed off
+        # what is under the heading's centre is the heading: nothing covers the page
+        covered = page.evaluate(
+            "([x, y]) => { const e = document.elementFromPoint(x, y);"
+            " return e ? e.closest('h1') === null : true; }",
+            [box["x"] + min(box["width"], 60) / 2, box["y"] + box["height"] / 2],
+        )
+        assert not covered, f"something covers the {title} page"
+        widest = page.evaluate(
+            "() => Math.max(0, ...[...document.querySelectorAll("
+            "'.js-plotly-plot, [data-testid=stHorizontalBlock]')]"
+            ".map(e => e.getBoundingClientRect().right))"
+        )
+        assert widest <= PHONE["width"] + 1, f"{title} is wider than a phone"
+        _shoot(page, f"app-phone-{title.lower()}.png")
+    find = page.get_by_role("link", name="Segments", exact=True)
+    find.first.click()
+    button = page.get_by_role("button", name="Find segments")
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
+    assert box is not None
+    reachable = page.evaluate(
+        "([x, y]) => !!document.elementFromPoint(x, y)?.closest('button')",
+        [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+    )
+    assert reachable, "the Find segments button is covered on a phone"
+    page.set_viewport_size(DESKTOP)
 
 
 def test_a_viewer_reaches_no_upload_export_or_look_up(dashboard: str) -> None:

@@ -325,6 +325,7 @@ class ProductPublic(_Model):
     """One of a customer's top products by spend (logs)."""
 
     product: str
+    name: str | None = Field(default=None, description="the product's name, when the log has one")
     lines: int
     spend: float | None
 

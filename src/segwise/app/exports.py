@@ -64,3 +64,18 @@ def later_report(seg: Segmentation, title: str) -> Callable[[], bytes]:
             return report_bytes(seg, title=title)
 
     return make
+
+
+def run_table(run_id: str) -> pd.DataFrame:
+    """A finished run's customers (features, segment, name, RFM) with each segment's
+    recommendation, as the segments download hands them out."""
+    from segwise import service
+
+    table = service.read_assignments(run_id)
+    advice = {int(s["segment"]): s["recommendation"] for s in service.run_segments(run_id)}
+    return table.assign(recommendation=table["segment"].map(advice))
+
+
+def later_run_table(run_id: str, suffix: str) -> Callable[[], bytes]:
+    """The run's customers with recommendations as a .csv/.xlsx download, made on click."""
+    return later_table(lambda: run_table(run_id), suffix)

@@ -8,6 +8,7 @@ into figures once per run. Every label from user data goes through ``charts.labe
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from segwise.report.charts import FONT, color, label
 if TYPE_CHECKING:
     from segwise.service import Segmentation
 
+FEATURE_WORDS = {"recency": "recency (days)", "frequency": "frequency", "monetary": "spend"}
 PSI_SHIFTED = 0.25
 PSI_SOME = 0.1
 
@@ -241,3 +243,123 @@ def uplift_chart(groups: Sequence[Mapping[str, Any]], measure: str = "bought aga
     from segwise.report.campaign import uplift_chart as uplift_json
 
     return from_json(uplift_json(groups, measure))
+
+
+def stored_sizes_chart(segments: Sequence[Mapping[str, Any]]) -> go.Figure:
+    """Customers per segment of a stored run (its catalog summary), largest on top."""
+    order = sorted(range(len(segments)), key=lambda i: -int(segments[i]["size"]))
+    fig = go.Figure(
+        go.Bar(
+            x=[int(segments[i]["size"]) for i in order],
+            y=[label(segments[i]["name"], 28) for i in order],
+            orientation="h",
+            marker={"color": [color(i) for i in order]},
+            text=[
+                f"{int(segments[i]['size']):,} ({float(segments[i]['share']):.1%})" for i in order
+            ],
+            textposition="auto",
+            hovertemplate="%{y}<br>%{text}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        _layout(max(220, 48 * len(segments) + 60), showlegend=False),
+        xaxis=_axis(title_text="customers"),
+        yaxis=_axis(type="category", autorange="reversed"),
+    )
+    return fig
+
+
+def abbreviations(names: Sequence[str]) -> dict[str, str]:
+    """A short tag per RFM segment name (its initials; two letters for one word), unique."""
+    tags: dict[str, str] = {}
+    for name in dict.fromkeys(names):
+        words = [w for w in name.split() if w[:1].isalpha()]
+        tag = "".join(w[0].upper() for w in words) if len(words) > 1 else name[:2].title()
+        width = len(tag)
+        while tag in tags.values() and width < len(name):
+            width += 1
+            tag = name.replace(" ", "")[:width].title()
+        tags[name] = tag
+    return tags
+
+
+def _rfm_cells(figure: go.Figure) -> list[tuple[str, str, str, int]]:
+    """(R, FM, segment name, customers) of each cell of the report's RFM grid figure."""
+    trace = figure.data[0]
+    cells = []
+    for row, r in zip(trace.text, trace.y, strict=True):
+        for text, fm in zip(row, trace.x, strict=True):
+            *name, count = str(text).split("<br>")
+            cells.append(
+                (str(r), str(fm), html.unescape(" ".join(name)), int(count.replace(",", "")))
+            )
+    return cells
+
+
+def rfm_compact(figure: go.Figure) -> go.Figure:
+    """The RFM grid readable on a phone: each cell's segment as a short tag (the key is in
+    ``rfm_cell_list``), its count under it, no colour bar."""
+    cells = _rfm_cells(figure)
+    tags = abbreviations([name for _, _, name, _ in cells])
+    width = len(figure.data[0].x)
+    text = [
+        [f"{tags[name]}<br>{n:,}" for _, _, name, n in cells[i : i + width]]
+        for i in range(0, len(cells), width)
+    ]
+    compact = go.Figure(figure)
+    compact.update_traces(text=text, showscale=False, textfont={"size": 12})
+    compact.update_layout(
+        height=380,
+        margin={"l": 4, "r": 4, "t": 10, "b": 4},
+        xaxis_title_text="FM score (5 = best)",
+        yaxis_title_text="R score (5 = recent)",
+    )
+    return compact
+
+
+def rfm_cell_list(figure: go.Figure) -> list[dict[str, Any]]:
+    """The RFM grid as rows (tag, segment, R, FM, customers), for small screens and readers."""
+    cells = _rfm_cells(figure)
+    tags = abbreviations([name for _, _, name, _ in cells])
+    return [
+        {"tag": tags[name], "segment": name, "R": r, "FM": fm, "customers": n}
+        for r, fm, name, n in cells
+        if n
+    ]
+
+
+def distribution_chart(
+    values: Sequence[float], customer: float, feature: str, segment_name: str, index: int = 0
+) -> go.Figure:
+    """The segment's customers by ``feature`` (histogram) with this customer marked; the
+    longest tail (above the 99th percentile) is folded into the last bar."""
+    import numpy as np
+
+    data = np.asarray(values, dtype=float)
+    data = data[~np.isnan(data)]
+    top = float(max(np.quantile(data, 0.99), customer)) if len(data) else float(customer)
+    words = FEATURE_WORDS.get(feature, feature)
+    fig = go.Figure(
+        go.Histogram(
+            x=np.minimum(data, top),
+            nbinsx=30,
+            marker={"color": color(index), "opacity": 0.75},
+            hovertemplate=f"{label(words)} %{{x}}: %{{y:,}} customers<extra></extra>",
+        )
+    )
+    fig.add_vline(x=customer, line={"color": "#1f2933", "width": 3})
+    fig.add_annotation(
+        x=customer,
+        y=1,
+        yref="paper",
+        text="this customer",
+        showarrow=False,
+        yanchor="bottom",
+        font={"size": 12},
+    )
+    fig.update_layout(
+        _layout(240, showlegend=False, bargap=0.05, margin={"l": 10, "r": 10, "t": 34, "b": 10}),
+        xaxis=_axis(title_text=label(words)),
+        yaxis=_axis(title_text=label(f"customers in {segment_name}", 22)),
+    )
+    return fig

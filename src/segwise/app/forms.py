@@ -24,8 +24,22 @@ ROLE_LABELS = {
     "quantity": "Quantity",
     "price": "Unit price",
     "amount": "Line amount",
+    "product": "Product code",
+    "description": "Product name",
 }
 """Roles of a transaction log's columns the user may correct, with their names on screen."""
+
+UNITS = {
+    "recency": "days since the last purchase",
+    "frequency": "purchases",
+    "monetary": "net spend",
+}
+"""What the RFM inputs of a model count, shown with their names."""
+MODEL_NAMES = {"logistic_regression": "Logistic regression", "random_forest": "Random forest"}
+STRATEGIES = {
+    "class_weight": "weighted by their size",
+    "smote": "small ones topped up with made-up neighbours (SMOTE)",
+}
 
 KINDS = {"auto": "Detect", "transactions": "Transaction log", "customers": "Customer table"}
 NOT_IN_FILE = "(not in the file)"
@@ -79,9 +93,25 @@ def segment_options(
     )
 
 
+def model_words(name: str) -> str:
+    """A model's name as a person says it (``random_forest`` -> ``Random forest``)."""
+    return MODEL_NAMES.get(name, name.replace("_", " ").capitalize())
+
+
+def yes_no_columns(frame: Any) -> Any:
+    """A table with its true/false columns as "yes"/"no" words (a grid shows booleans as
+    checkboxes, which read as something to tick)."""
+    bools = [c for c in frame.columns if str(frame[c].dtype) in ("bool", "boolean")]
+    if not bools:
+        return frame
+    words = {True: "yes", False: "no"}
+    return frame.assign(**{str(c): frame[c].map(words) for c in bools})
+
+
 @dataclass(frozen=True)
 class InputField:
-    """One input of a prediction form: a bounded number, or a choice among known answers."""
+    """One input of a prediction form: a number (with the range seen in training), or a
+    choice among known answers."""
 
     name: str
     kind: Literal["number", "choice"]
@@ -91,6 +121,18 @@ class InputField:
     step: float | int | None = None
     format: str | None = None
     options: list[str] = field(default_factory=list)
+
+    @property
+    def unit(self) -> str:
+        """What the number counts, when known (shown after the name)."""
+        return UNITS.get(self.name, "")
+
+    @property
+    def range_words(self) -> str:
+        """The training range in words, for the field's help."""
+        if self.minimum is None or self.maximum is None:
+            return "any number"
+        return f"customers the model learned from: {self.minimum:,} to {self.maximum:,}"
 
     @property
     def index(self) -> int:

@@ -14,6 +14,7 @@ import time
 import streamlit as st
 
 from segwise import service
+from segwise.app.messages import say
 from segwise.config import get_settings
 from segwise.errors import SegwiseError
 
@@ -53,7 +54,7 @@ def sign_in_form() -> None:
         try:
             actor = service.sign_in(name, password, address=_address())
         except SegwiseError as error:
-            st.error(str(error), icon=":material/lock:")
+            st.error(say(error), icon=":material/lock:")
             return
         st.session_state[ACTOR] = actor
         st.session_state[SINCE] = time.monotonic()

@@ -1,7 +1,8 @@
 """Per-user state of the dashboard, kept in ``st.session_state`` (never in module globals).
 
-One browser tab is one session: the file it uploaded, the dataset it works on, its latest
-run (with the in-memory ``Segmentation`` behind the charts) and its latest target model.
+One browser tab is one session: the file it uploaded, the dataset it works on, the run it
+looks at and its latest target model. The dataset and the run are also written into the
+page's address (``?dataset=..&run=..``), so a reload or a shared link brings them back.
 Uploaded files are written under ``SEGWISE_HOME/uploads/<content hash>/``.
 """
 
@@ -16,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from segwise.config import Settings, get_settings
-from segwise.errors import InputError
+from segwise.errors import InputError, SegwiseError
 
 if TYPE_CHECKING:
     import pandas as pd
     from sklearn.pipeline import Pipeline
 
-    from segwise.service import DatasetInfo, Segmentation, TargetReport
+    from segwise.service import DatasetInfo, TargetReport
 
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "parquet"]
 """File name endings the upload widget accepts."""
@@ -31,7 +32,6 @@ SOURCE = "source_path"
 UPLOAD_ID = "upload_file_id"
 DATASET = "dataset"
 RUN = "run_id"
-SEGMENTATION = "segmentation"
 FIGURES = "figures"
 TARGET = "target_model"
 PREDICTION = "prediction"
@@ -58,7 +58,7 @@ def save_upload(name: str, data: bytes, *, settings: Settings | None = None) -> 
         raise InputError(
             f"the file is {len(data) / 1024 / 1024:,.0f} MB, over the {limit} MB limit",
             file=name,
-            hint="raise SEGWISE_MAX_UPLOAD_MB or use `segwise ingest` on the server",
+            hint="upload a smaller file, or ask whoever runs segwise here to store it for you",
         )
     if not data:
         raise InputError("the file is empty", file=name, hint="export the data again")
@@ -67,7 +67,7 @@ def save_upload(name: str, data: bytes, *, settings: Settings | None = None) -> 
         raise InputError(
             f"cannot read '.{suffix}' files",
             file=name,
-            hint=f"upload {', '.join('.' + t for t in UPLOAD_TYPES)}",
+            hint=f"upload a {', '.join('.' + t for t in UPLOAD_TYPES)} file",
         )
     safe = re.sub(r"[^\w.\- ]", "_", Path(name).name).strip(" .") or f"upload.{suffix}"
     folder = settings.home / "uploads" / hashlib.sha256(data).hexdigest()[:16]
@@ -114,8 +114,9 @@ def set_dataset(info: DatasetInfo) -> None:
     previous = dataset()
     st.session_state[DATASET] = info
     if previous is not None and previous.id != info.id:
-        for key in (TARGET, SEGMENTATION, FIGURES):
+        for key in (TARGET, FIGURES):
             st.session_state.pop(key, None)
+    _address()
 
 
 def run_id() -> str | None:
@@ -124,20 +125,48 @@ def run_id() -> str | None:
     return found
 
 
-def set_run(run: str, seg: Segmentation | None = None) -> None:
-    """Look at ``run``; ``seg`` is its in-memory result when it ran in this session."""
+def set_run(run: str) -> None:
+    """Look at ``run`` from now on (on every page that shows one run)."""
     if run != run_id():
         st.session_state.pop(PREDICTION, None)
     st.session_state[RUN] = run
-    if seg is not None:
-        st.session_state[SEGMENTATION] = (run, seg)
-        st.session_state[FIGURES] = (run, {})
+    _address()
 
 
-def segmentation() -> tuple[str, Segmentation] | None:
-    """The latest run made in this session, with its ``Segmentation``."""
-    found: tuple[str, Segmentation] | None = st.session_state.get(SEGMENTATION)
-    return found
+def restore() -> None:
+    """After a reload (a new session): the dataset and run named in the address come back,
+    a run bringing its dataset; then the address names the session's (a page change clears
+    it). Unknown or erased ids are dropped quietly."""
+    from segwise import service
+
+    wanted_run = st.query_params.get("run")
+    if run_id() is None and wanted_run:
+        try:
+            found = service.get_run(str(wanted_run))
+        except SegwiseError:
+            found = None
+        if found is not None:
+            st.session_state[RUN] = found.id
+            if dataset() is None:
+                st.query_params["dataset"] = found.dataset
+    wanted_dataset = st.query_params.get("dataset")
+    if dataset() is None and wanted_dataset:
+        for info in service.list_datasets():
+            if info.id == wanted_dataset:
+                st.session_state[DATASET] = info
+    _address()
+
+
+def _address() -> None:
+    """Write the session's dataset and run into the page's address (query parameters)."""
+    info = dataset()
+    wanted = {"dataset": info.id if info is not None else None, "run": run_id()}
+    for key, value in wanted.items():
+        if value is None:
+            if key in st.query_params:
+                del st.query_params[key]
+        elif st.query_params.get(key) != value:
+            st.query_params[key] = value
 
 
 def figure_store(run: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import warnings
 import streamlit as st
 
 from segwise import service
-from segwise.app import signin
+from segwise.app import background, signin, state
 
 # library chatter (k-means convergence on small samples, deprecations) is not for users
 warnings.simplefilter("ignore")
@@ -21,12 +21,6 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="collapsed",
 )
-
-actor = signin.signed_in()
-if actor is None:
-    signin.sign_in_form()
-    st.stop()
-signin.signed_in_bar(actor)
 
 PAGES = [  # (script, title, icon, what the user must be allowed to do to see it)
     ("app_pages/data.py", "Data", ":material/upload_file:", "upload"),
@@ -40,11 +34,28 @@ PAGES = [  # (script, title, icon, what the user must be allowed to do to see it
     ("app_pages/accounts.py", "Accounts", ":material/manage_accounts:", "users"),
 ]
 
+actor = signin.signed_in()
+if actor is None:
+    # every page known by its address, none run (the sign-in form is the default page):
+    # the address keeps the page asked for (a reload, a link) until the user has signed in
+    known = [st.Page(script, title=title) for script, title, _, _ in PAGES]
+    sign_in = st.Page(signin.sign_in_form, title="Sign in", url_path="sign-in", default=True)
+    st.navigation([sign_in, *known], position="hidden")
+    signin.sign_in_form()
+    st.stop()
+signin.signed_in_bar(actor)
+state.restore()  # after a reload: the dataset and run named in the address
+
 shown = [page for page in PAGES if service.allowed(page[3])]
-st.navigation(
-    [
-        st.Page(script, title=title, icon=icon, default=i == 0)
-        for i, (script, title, icon, _) in enumerate(shown)
-    ],
-    position="top",
-).run()
+pages = [
+    st.Page(script, title=title, icon=icon, default=i == 0)
+    for i, (script, title, icon, _) in enumerate(shown)
+]
+page = st.navigation(pages, position="hidden")
+# our own row of links across the top: it wraps on a phone instead of becoming a menu that
+# stays open over the page after a choice
+with st.container(horizontal=True, gap="small", key="pages-menu"):
+    for item in pages:
+        st.page_link(item, label=item.title, icon=item.icon, width="content")
+background.strip()  # runs working in the background, on every page
+page.run()

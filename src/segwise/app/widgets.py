@@ -1,8 +1,8 @@
 """UI pieces shared by the pages: error messages, charts, cards, pickers, reports.
 
-``attempt`` is the dashboard's edge for errors: a ``SegwiseError`` becomes its one-line
-message in ``st.error``, anything else a short note (the traceback goes to the server log),
-so a bad file never shows a traceback on the page.
+``attempt`` is the dashboard's edge for errors: a ``SegwiseError`` becomes its one line in
+dashboard words (``messages.say``) in ``st.error``, anything else a short note (the traceback
+goes to the server log), so a bad file never shows a traceback, a flag or a path.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import streamlit as st
 
 from segwise import service
 from segwise.app import state
+from segwise.app.messages import say
 from segwise.errors import SegwiseError
 
 if TYPE_CHECKING:
@@ -40,14 +41,10 @@ def attempt(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R | None
     try:
         return func(*args, **kwargs)
     except SegwiseError as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(say(error), icon=":material/error:")
     except Exception as error:  # a bug: say so plainly, keep the traceback for the log
         log.exception("unexpected error in the dashboard")
-        st.error(
-            f"Something went wrong that segwise did not expect ({type(error).__name__}: "
-            f"{' '.join(str(error).split())[:300]}). The details are in the server's log.",
-            icon=":material/bug_report:",
-        )
+        st.error(say(error), icon=":material/bug_report:")
     return None
 
 

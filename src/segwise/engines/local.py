@@ -125,11 +125,13 @@ def _compute_rfm(
     try:
         mapping = detect_roles(source.columns, source.sample, options.columns, file=str(path))
         require_log_roles(mapping, source.columns, source.path)
-        load(con, source, line_columns(mapping))
+        # the product name too when there is a code: the look-up shows names, not codes
+        named = {mapping.description} if mapping.description else set()
+        load(con, source, line_columns(mapping) | named)
         types = {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE src").fetchall()}
         rules = sniff_line_rules(con, source, mapping, types, options.date_format)
         as_of_text = options.as_of.isoformat() if options.as_of else None
-        classified = classified_sql(rules, as_of_text, reason_codes=True)
+        classified = classified_sql(rules, as_of_text, reason_codes=True, names=True)
         con.execute(
             "CREATE TEMP TABLE customer_lines AS "
             + customer_lines_sql(
@@ -184,11 +186,12 @@ def _compute_rfm(
 def kept_lines_sql(rules: LineRules, classified: str) -> str:
     """A SELECT of the lines that belong to a customer: the cleaned log a catalog stores.
 
-    Columns: customer_id (text), day, invoice, value (net amount), is_return, product.
+    Columns: customer_id (text), day, invoice, value (net amount), is_return, product (the
+    code, else the name), description (the name, when the log has a code and a name).
     """
     return (
         f"SELECT {customer_text_expr(rules, 'l.customer_id')} AS customer_id, l.day, "
-        "l.invoice, l.value, l.is_return, l.product "
+        "l.invoice, l.value, l.is_return, l.product, l.description "
         f"FROM {relation(classified, 'l')} WHERE reason IS NULL"
     )
 

@@ -99,6 +99,13 @@ def detect_float_ids(values: Sequence[object]) -> bool:
     return any(re.fullmatch(r"\d+\.0+", str(v).strip()) for v in values if v is not None)
 
 
+def customer_id_text(value: object) -> str:
+    """A customer id as the readers store it: trimmed, a float export's ``.0`` dropped
+    (``' 17924.0'`` -> ``'17924'``); what a user types is looked up the same way."""
+    text = str(value).strip()
+    return re.sub(r"^([0-9]+)[.]0+$", r"\1", text)
+
+
 def customer_key_expr(rules: LineRules, dialect: Dialect = DUCKDB) -> str:
     """SQL for the value lines are grouped by: the id as stored (NULL when missing).
 
@@ -199,9 +206,12 @@ def classified_sql(
     dialect: Dialect = DUCKDB,
     *,
     reason_codes: bool = False,
+    names: bool = False,
 ) -> str:
     """A SELECT giving, per line: _row, customer_id, day, invoice, value, is_return, reason,
-    product (the product or else the description text, NULL when blank or absent).
+    product (the product code, else the description text; NULL when blank or absent) and
+    description (with ``names``, the description text beside a product code, for a source
+    that loaded it; else NULL).
 
     ``source`` is the table (or query) of raw lines with ``_row`` and the role columns.
     ``reason`` is the reason's name, or with ``reason_codes`` its ``reason_code`` (grouping
@@ -254,9 +264,12 @@ def classified_sql(
     # carried along rather than joined back by _row: aggregates never read it (unused columns
     # are not computed), the stored lines get it without a join over every line
     product = f"NULLIF(trim(CAST({ident(named)} AS {t})), '')" if named else f"CAST(NULL AS {t})"
+    description = f"CAST(NULL AS {t})"
+    if names and m.product and m.description:
+        description = f"NULLIF(trim(CAST({ident(m.description)} AS {t})), '')"
     return f"""SELECT _row, customer_id, day, invoice, value,
        coalesce({" OR ".join(returns)}, false) AS is_return,
-       CASE {cases} ELSE NULL END AS reason, product
+       CASE {cases} ELSE NULL END AS reason, product, description
 FROM (
   SELECT _row,
          {customer_key_expr(rules, dialect)} AS customer_id,
@@ -266,7 +279,8 @@ FROM (
          {qty} AS quantity,
          {value} AS value,
          {" OR ".join(adjustments) or "false"} AS is_adjustment,
-         {product} AS product
+         {product} AS product,
+         {description} AS description
   FROM {relation(source, "src")}
 ) AS typed"""
 

@@ -111,6 +111,15 @@ if TYPE_CHECKING:
     from segwise.service.audit import (
         set_actor as set_actor,
     )
+    from segwise.service.background import (
+        BackgroundRuns as BackgroundRuns,
+    )
+    from segwise.service.background import (
+        RunStage as RunStage,
+    )
+    from segwise.service.background import (
+        cancel_run as cancel_run,
+    )
     from segwise.service.campaigns import (
         AudienceExport as AudienceExport,
     )
@@ -297,6 +306,9 @@ if TYPE_CHECKING:
     from segwise.service.sources import (
         needs_assembling as needs_assembling,
     )
+    from segwise.service.standing import (
+        segment_standing as segment_standing,
+    )
     from segwise.service.value import (
         CustomerValue as CustomerValue,
     )
@@ -324,6 +336,9 @@ _HOME = {
     "start_run": "segwise.service.runs",
     "execute_run": "segwise.service.runs",
     "run_segment": "segwise.service.runs",
+    "BackgroundRuns": "segwise.service.background",
+    "RunStage": "segwise.service.background",
+    "cancel_run": "segwise.service.background",
     "get_run": "segwise.service.results",
     "list_runs": "segwise.service.results",
     "run_segments": "segwise.service.results",
@@ -362,6 +377,7 @@ _HOME = {
     "ingest_input": "segwise.service.sources",
     "is_database_input": "segwise.service.sources",
     "needs_assembling": "segwise.service.sources",
+    "segment_standing": "segwise.service.standing",
     "CustomerValue": "segwise.service.value",
     "run_value": "segwise.service.value_runs",
     "ValueOptions": "segwise.service.value",

@@ -66,11 +66,14 @@ def lookup_customer(
 def _lookup(
     con: duckdb.DuckDBPyConnection, view: _RunView, settings: Settings, customer_id: str
 ) -> dict[str, Any]:
-    wanted = [customer_id]
+    from segwise.io.validate import customer_id_text
+
+    # as typed, then as the readers normalise ids ("17924.0" -> "17924")
+    wanted = list(dict.fromkeys([customer_id, customer_id_text(customer_id)]))
     if view.pseudonymised:
         key = pseudonym_key(settings, True)
         assert key is not None
-        wanted.insert(0, pseudonym(key, customer_id))
+        wanted[:0] = [pseudonym(key, ident) for ident in wanted]
     row: dict[str, Any] | None = None
     for ident in wanted:
         cursor = con.execute(
@@ -117,8 +120,15 @@ def _history(con: duckdb.DuckDBPyConnection, lines: str, ident: str) -> dict[str
         "FROM read_parquet(?) WHERE customer_id = ? GROUP BY 1 ORDER BY 1",
         [lines, ident],
     ).fetchall()
+    # the product's name where the log had one beside the code (lines stored before names
+    # were kept have none)
+    named = "description" in {
+        str(c[0]) for c in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [lines]).fetchall()
+    }
+    name = "max(description)" if named else "CAST(NULL AS VARCHAR)"
     products = con.execute(
-        "SELECT product, count(*) AS lines, CAST(round(sum(value), 2) AS DOUBLE) AS spend "
+        f"SELECT product, {name} AS name, count(*) AS lines, "
+        "CAST(round(sum(value), 2) AS DOUBLE) AS spend "
         "FROM read_parquet(?) WHERE customer_id = ? AND product IS NOT NULL "
         f"GROUP BY product ORDER BY spend DESC, product LIMIT {TOP_PRODUCTS}",
         [lines, ident],
@@ -128,7 +138,10 @@ def _history(con: duckdb.DuckDBPyConnection, lines: str, ident: str) -> dict[str
             {"month": m, "purchases": int(p), "returns": int(r), "spend": s}
             for m, p, r, s in months
         ],
-        "top_products": [{"product": p, "lines": int(n), "spend": s} for p, n, s in products],
+        "top_products": [
+            {"product": p, "lines": int(n), "spend": s} | ({"name": name} if name else {})
+            for p, name, n, s in products
+        ],
     }
 
 

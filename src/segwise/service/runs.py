@@ -147,7 +147,8 @@ def execute_run(
         return _execute(catalog, row, settings, progress)
     except BaseException as error:
         message = " ".join(str(error).split()) or type(error).__name__
-        catalog.update_run(row.id, status="failed", error=message[:2000], finished=now())
+        if catalog.run(row.id).status != "cancelled":  # a cancelled run stays cancelled
+            catalog.update_run(row.id, status="failed", error=message[:2000], finished=now())
         raise
 
 

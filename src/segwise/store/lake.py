@@ -66,7 +66,8 @@ def rfm_cache_path(dataset: Path, options: RfmOptions) -> Path | None:
 
 
 def write_log_lines(rfm: RfmResult, target: Path, key: bytes | None) -> None:
-    """Store a log's kept lines (customer_id, day, invoice, value, quantity sign, product),
+    """Store a log's kept lines (customer_id, day, invoice, value, quantity sign, product and
+    its name),
     sorted by customer for fast look-ups, atomically; with ``key``, ids are pseudonyms
     (``pseudonym``) before anything is written."""
     import pyarrow as pa
@@ -88,7 +89,7 @@ def write_log_lines(rfm: RfmResult, target: Path, key: bytes | None) -> None:
     with atomic_path(target) as tmp:
         rfm.con.execute(
             "COPY (SELECT customer_id, day, invoice, value, "
-            "CASE WHEN is_return THEN -1 ELSE 1 END AS quantity, product "
+            "CASE WHEN is_return THEN -1 ELSE 1 END AS quantity, product, description "
             f"FROM {relation(lines, 'l')} ORDER BY customer_id, day) "
             f"TO {literal(str(tmp))} (FORMAT parquet, ROW_GROUP_SIZE 65536)"
         )

@@ -95,4 +95,7 @@ if info is not None:
         "app_pages/segments.py", label="Next: find segments", icon=":material/arrow_forward:"
     )
 elif mode == "Upload a file" and state.source_path() is None:
-    st.caption("No file yet. Try an Online-Retail-style export: `segwise demo` writes one.")
+    st.caption(
+        "No file yet. An export of your shop's orders works (one line per product bought, "
+        "e.g. an Online-Retail-style CSV), as does a table with one row per customer."
+    )

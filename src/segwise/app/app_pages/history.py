@@ -7,6 +7,7 @@ import streamlit as st
 from segwise import service
 from segwise.app import figures
 from segwise.app.app_pages.alerts_section import show_alerts
+from segwise.app.messages import say
 from segwise.app.widgets import attempt, chart, names_of, plain, table
 
 st.title("History")
@@ -23,7 +24,7 @@ table(
     [
         {
             "run": r.id,
-            "status": r.status if r.status != "failed" else f"failed: {(r.error or '')[:80]}",
+            "status": r.status if r.status != "failed" else f"failed: {say(r.error or '')[:80]}",
             "data": r.dataset_name,
             "kind": r.kind,
             "k": r.k,

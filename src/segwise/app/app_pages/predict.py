@@ -19,24 +19,30 @@ if predictor is None:
     st.stop()
 
 prefix = f"predict-{run_id}-"
+
+
+def _label(field: forms.InputField) -> str:
+    return plain(field.name) + (f" ({field.unit})" if field.unit else "")
+
+
 fields = forms.input_fields(predictor.manifest.features, predictor.typical_inputs())
 with st.form("predict"):
     values: dict[str, object] = {}
     for field in fields:
         if field.kind == "number":
+            # no bounds on the widget: a value outside the training range is placed with a
+            # note, one far outside is refused with a message (never a silently red field)
             values[field.name] = st.number_input(
-                plain(field.name),
-                min_value=field.minimum,
-                max_value=field.maximum,
+                _label(field),
                 value=field.value,
                 step=field.step,
                 format=field.format,
                 key=prefix + field.name,
-                help=f"seen in training: {field.minimum} to {field.maximum}",
+                help=field.range_words,
             )
         else:
             values[field.name] = st.selectbox(
-                plain(field.name), field.options, index=field.index, key=prefix + field.name
+                _label(field), field.options, index=field.index, key=prefix + field.name
             )
     submitted = st.form_submit_button("Predict", type="primary", icon=":material/bolt:")
 
@@ -46,6 +52,7 @@ if st.button("Reset", icon=":material/restart_alt:"):
     st.rerun()
 
 if submitted:
+    st.session_state.pop(state.PREDICTION, None)  # never an answer to other values
     result = attempt(forms.predict_one, predictor, values)
     if result is not None:
         st.session_state[state.PREDICTION] = (run_id, result)

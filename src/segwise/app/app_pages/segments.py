@@ -1,13 +1,19 @@
-"""Segments: choose features and k, run with progress; charts, segment cards, downloads."""
+"""Segments: choose features and k, start a run in the background; open any stored run:
+charts, segment cards, downloads."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from segwise import service
-from segwise.app import cached, exports, figures, forms, state
-from segwise.app.widgets import attempt, chart, dataset_line, require_dataset, segment_card
-from segwise.report.html import segment_cards
+from segwise.app import background, cached, forms, run_view, state
+from segwise.app.messages import say
+from segwise.app.widgets import attempt, dataset_line, names_of, plain, require_dataset
+
+
+def _status(status: str, k: int | None) -> str:
+    return f"k={k}" if status == "done" else status
+
 
 info = require_dataset()
 st.title("Segments")
@@ -75,84 +81,42 @@ if go:
         seed=int(seed),
         bins=int(bins),
     )
-    with st.status("Finding segments…", expanded=True) as status:
-        done = attempt(
-            service.run_segment,
-            info.id,
-            options,
-            classifier=surrogate,
-            progress=lambda step: status.update(label=f"{step.capitalize()}…"),
-        )
-        if done is None:
-            status.update(label="Stopped", state="error")
-        else:
-            run, seg = done
-            state.set_run(run.id, seg)
-            status.update(label=f"{seg.k} segments found (run {run.id})", state="complete")
+    queued = attempt(service.start_run, info.id, options, classifier=surrogate)
+    if queued is not None:
+        background.start(queued.id)
+        st.rerun()  # the strip at the top follows it from now on, on every page
 
-latest = state.segmentation()
-if latest is None:
+runs = attempt(service.list_runs) or []
+current = state.run_id()
+shown = [r for r in runs if r.status == "done" or r.id == current]
+if not shown:
     st.stop()
-run_id, seg = latest
-summary = seg.summary()
-charts = state.figure_store(run_id)
-if not charts:
-    charts.update(figures.report_figures(seg))
-
-cols = st.columns(3)
-cols[0].metric("Customers", f"{summary['customers']:,}")
-cols[1].metric("Segments", summary["k"])
-cols[2].metric("Stability", f"{summary['stability']['mean_ari']:.2f}", help="mean adjusted Rand")
-st.caption(summary["k_reason"])
-if learned := summary.get("classifier"):
-    st.caption(
-        f"A classifier trained on these segments names the right one for "
-        f"{learned['accuracy']:.0%} of customers it did not see (macro F1 "
-        f"{learned['macro_f1']:.2f}): the lower, the more the segments blur into each other."
+names = {
+    r.id: f"{r.dataset_name} · {_status(r.status, r.k)} · {r.created:%Y-%m-%d %H:%M} · {r.id}"
+    for r in shown
+}
+ids = list(names)
+mine = [r.id for r in shown if r.dataset == info.id]
+start_at = current if current in names else (mine[0] if mine else ids[0])
+picked = st.selectbox("Run shown", ids, index=ids.index(start_at), format_func=names_of(names))
+if picked is None:
+    st.stop()
+if picked != current:
+    state.set_run(picked)
+run = next(r for r in shown if r.id == picked)
+if run.status in ("queued", "running"):
+    st.info(
+        "This run is working: its progress shows at the top of every page, and its result "
+        "appears here when it is done. You may leave this page meanwhile.",
+        icon=":material/hourglass_top:",
     )
-if summary["stability"].get("warning"):
-    st.warning(summary["stability"]["warning"], icon=":material/warning:")
-
-st.subheader("Segment cards")
-card_cols = st.columns(3)
-for i, card in enumerate(segment_cards(seg)):
-    with card_cols[i % 3]:
-        segment_card(card)
-
-st.subheader("Segment sizes")
-chart(charts["sizes"], key="sizes")
-st.subheader("Profiles")
-st.caption("How far each segment's mean sits from all customers' (z-score).")
-chart(charts["profiles"], key="profiles")
-st.subheader("Segment map")
-view = st.radio("View", ["2-D", "3-D"], horizontal=True, label_visibility="collapsed")
-chart(charts["map3d"] if view == "3-D" and "map3d" in charts else charts["map2d"], key="map")
-if "k" in charts:
-    st.subheader("Number of segments")
-    st.caption("Inertia with the elbow marked, silhouette on the right axis; the chosen k shaded.")
-    chart(charts["k"], key="k")
-if "rfm" in charts:
-    st.subheader("RFM grid")
-    chart(charts["rfm"], key="rfm")
-
-st.subheader("Downloads")
-down = st.columns(3)
-for column, suffix in zip(down[:2], (".csv", ".xlsx"), strict=True):
-    column.download_button(
-        f"Customers with segments ({suffix[1:].upper()})",
-        data=exports.later_table(seg.assignments, suffix),
-        file_name=f"segments-{run_id}{suffix}",
-        mime=exports.MIME[suffix],
-        on_click="ignore",
-        icon=":material/download:",
-        width="stretch",
+elif run.status == "cancelled":
+    st.info("This run was cancelled.", icon=":material/cancel:")
+elif run.status != "done":
+    st.error(f"This run stopped: {say(run.error or 'it failed')}", icon=":material/error:")
+else:
+    finished = f" at {run.finished:%Y-%m-%d %H:%M}" if run.finished else ""
+    st.caption(f"Run {run.id} · done{finished} · {plain(run.dataset_name)}")
+    run_view.show(
+        run, background.runner().result(run.id), f"Customer segments of {run.dataset_name}"
     )
-down[2].download_button(
-    "HTML report",
-    data=exports.later_report(seg, f"Customer segments of {info.name}"),
-    file_name=f"report-{run_id}.html",
-    mime=exports.MIME[".html"],
-    on_click="ignore",
-    icon=":material/description:",
-    width="stretch",
-)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from segwise import service
-from segwise.app import cached, exports, figures, state
+from segwise.app import cached, exports, figures, forms, state
 from segwise.app.widgets import attempt, chart, dataset_line, plain, require_dataset, table
 
 info = require_dataset()
@@ -48,7 +48,7 @@ elif train and target is not None:
         else:
             pipeline, report, _ = trained
             state.set_target_model(state.TargetModel(info.id, pipeline, report, scored))
-            status.update(label=f"Trained: {report.model}", state="complete")
+            status.update(label=f"Trained: {forms.model_words(report.model)}", state="complete")
 
 model = state.target_model()
 if model is None or model.dataset != info.id:
@@ -59,7 +59,11 @@ st.subheader(f"Predicting {plain(summary['target'])}")
 cols = st.columns(3)
 cols[0].metric("Accuracy", f"{summary['accuracy']:.1%}")
 cols[1].metric("Macro F1", f"{summary['macro_f1']:.2f}", help="mean F1 over the classes")
-cols[2].metric("Model", summary["model"], help=f"class balance: {summary['strategy']}")
+cols[2].metric(
+    "Model",
+    forms.model_words(summary["model"]),
+    help=f"classes: {forms.STRATEGIES.get(summary['strategy'], summary['strategy'])}",
+)
 rows = summary["rows"]
 st.caption(
     f"Scored on {rows['test']:,} held-out rows the model never saw ({rows['train']:,} to learn "
@@ -78,7 +82,9 @@ table(summary["per_class"])
 
 st.subheader("Per-customer predictions")
 st.caption("Every row of the table, including those the model learned from.")
-st.dataframe(predictions.head(500), hide_index=True, width="stretch", height=320)
+st.dataframe(
+    forms.yes_no_columns(predictions.head(500)), hide_index=True, width="stretch", height=320
+)
 down = st.columns(2)
 for column, suffix in zip(down, (".csv", ".xlsx"), strict=True):
     column.download_button(
