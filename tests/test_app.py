@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from segwise import service
 from segwise.app import exports, forms, state
+from segwise.app.widgets import plain
 from segwise.config import Settings, get_settings
 from segwise.demo import generate_customers, generate_log, write_log
 from segwise.errors import InputError, SignInError
@@ -193,6 +194,9 @@ def test_upload_segment_and_download(shop_csv):
     shown = texts(at)
     for name in seg.names:
         assert name in shown  # a card per segment
+    assert len(seg.segment_value) == seg.k
+    for found in seg.segment_value.values():  # with the segment's value in words
+        assert plain(found["headline"].removeprefix(f"{found['segment']}: ")) in shown
     for heading in ("Segment sizes", "Profiles", "Segment map", "Number of segments", "RFM grid"):
         assert heading in shown
     assert charts(at) == 5
@@ -204,7 +208,10 @@ def test_upload_segment_and_download(shop_csv):
     ]
     # what the buttons hand out, built as they build it
     csv = exports.table_bytes(seg.assignments(), ".csv").decode()
-    assert csv.splitlines()[0] == "customer_id,recency,frequency,monetary,segment,segment_name"
+    assert csv.splitlines()[0] == (
+        "customer_id,recency,frequency,monetary,segment,segment_name,"
+        "p_alive,expected_purchases,expected_value,clv,churn_risk"
+    )
     assert len(csv.splitlines()) == 301
     assert exports.report_bytes(seg).lower().startswith(b"<!doctype html>")
     # the 3-D view is one click away
