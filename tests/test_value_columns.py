@@ -116,3 +116,29 @@ def test_too_few_repeat_customers_is_a_note_not_numbers(cli, tmp_path):
     summary = segment(cli, log)
     assert summary["customers"] == 200
     assert "only 5 customers bought again" in summary["value"]["note"]
+
+
+@pytest.mark.parametrize("model", ["bgnbd", "gamma_gamma"])
+def test_the_likelihood_gradients_are_the_derivatives(model):
+    """The fits follow the analytic gradients: they must equal central differences."""
+    from segwise.value import bgnbd, gamma_gamma
+
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 8, 3000).astype(float)
+    T = rng.integers(10, 80, 3000).astype(float)
+    t_x = np.where(x > 0, np.floor(T * rng.uniform(0.1, 1.0, 3000)), 0.0)
+    m = np.round(rng.gamma(4.0, 10.0, 3000), 2)
+    weight = rng.integers(1, 5, 3000).astype(float)
+    if model == "bgnbd":
+        ll: Any = bgnbd.LogLikelihood(x, t_x, T, weight)
+        point = np.array([0.3, 5.0, 0.8, 2.5])
+    else:
+        keep = x > 0
+        ll = gamma_gamma.LogLikelihood(x[keep], m[keep], weight[keep])
+        point = np.array([6.0, 3.7, 15.0])
+    _, gradient = ll(point)
+    for i in range(len(point)):
+        step = np.zeros_like(point)
+        step[i] = 1e-6 * point[i]
+        numeric = (ll(point + step)[0] - ll(point - step)[0]) / (2 * step[i])
+        assert gradient[i] == pytest.approx(numeric, rel=1e-5, abs=1e-3)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, log_expit
+from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from segwise.errors import InputError
 from segwise.value.fit import Fit, Vector, fit_positive
@@ -98,17 +98,18 @@ class LogLikelihood:
         d_a = wx @ common
         d_b = wx @ (common + digamma(b + ux) - digamma(b))
         # repeat rows: log(1 + exp(d)), d = log(a / (b + x - 1)) + (r + x) log((alpha + T) /
-        # (alpha + t_x)), and its share w4 = expit(d)
+        # (alpha + t_x)), and its share w4 = expit(d), both from one exp(-|d|)
         lead = np.log(a) - np.log(b + np.maximum(ux, 1) - 1)
         rx, w = r + self.x, self.w
         gap = log_T[self.rx_iT] - np.log(alpha + self.ut)[self.it]
         d = lead[self.rx_ix] + rx * gap
-        w4 = expit(d)
-        ll -= float(w @ log_expit(-d))
-        ww4 = w * w4
+        small = np.exp(-np.abs(d))
+        ll += float(w @ (np.maximum(d, 0.0) + np.log1p(small)))
+        ww4 = w * np.where(d >= 0, 1.0, small) / (1.0 + small)
         d_r += ww4 @ gap
-        inv_T, inv_t = 1.0 / (alpha + self.uT), 1.0 / (alpha + self.ut)
-        d_alpha += (ww4 * rx) @ (inv_T[self.rx_iT] - inv_t[self.it])
+        ww4_rx = ww4 * rx  # d/d alpha of (r + x)(log(alpha + T) - log(alpha + t_x)), by time
+        d_alpha += np.bincount(self.rx_iT, ww4_rx, len(self.uT)) @ (1.0 / (alpha + self.uT))
+        d_alpha -= np.bincount(self.it, ww4_rx, len(self.ut)) @ (1.0 / (alpha + self.ut))
         d_a += ww4.sum() / a
         dropped = np.bincount(self.rx_ix, weights=ww4, minlength=len(ux))
         d_b -= dropped @ (1.0 / (b + np.maximum(ux, 1) - 1))
