@@ -16,19 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from segwise.errors import InputError
 from segwise.features.value_summary import value_summary_sql
 from segwise.io.sql import literal
-from segwise.service.value import (
-    LAPSED_BELOW,
-    PERIOD_DAYS,
-    SegmentValue,
-    ValueOptions,
-    segment_values,
-    value_of,
-)
+from segwise.service.value import LAPSED_BELOW, PERIOD_DAYS, SegmentValue, ValueOptions
+from segwise.service.value_tables import value_in_sql
 from segwise.value.clv import CHURN_BANDS, VALUE_COLUMNS
 
 if TYPE_CHECKING:
@@ -81,32 +76,29 @@ def run_value_columns(
     }
     assigned = assignments[["customer_id", "segment", "segment_name"]]
     with duckdb.connect() as con:
-        con.register("assigned", assigned)
-        frame = con.execute(
+        con.register("assigned", assigned.assign(row_=np.arange(len(assigned))))
+        con.execute(
+            "CREATE TEMP TABLE run_summary AS "
             f"SELECT s.*, a.segment FROM ({stored_summary_sql(lines, end)}) AS s "
-            "JOIN assigned AS a USING (customer_id) ORDER BY s.customer_id"
+            "JOIN assigned AS a USING (customer_id)"
+        )
+        try:
+            if not con.execute("SELECT count(*) FROM run_summary").fetchone()[0]:  # type: ignore[index]
+                raise InputError(f"no customer of the run has a purchase day up to {end}")
+            found = value_in_sql(con, "run_summary", options, end, "run", by="segment")
+        except InputError as error:  # FitError is one: the run goes on without value columns
+            return RunValue(None, base | {"note": _plain_note(error)})
+        listed = ", ".join(f"v.{c}" for c in VALUE_COLUMNS)
+        columns = con.execute(
+            f"SELECT a.customer_id, {listed} FROM assigned AS a "
+            "LEFT JOIN customer_value AS v USING (customer_id) ORDER BY a.row_"
         ).df()
-    try:
-        if frame.empty:
-            raise InputError(f"no customer of the run has a purchase day up to {end}")
-        found = value_of(frame.rename(columns={"segment": "segment_name"}), options, end, "run")
-    except InputError as error:  # FitError is one: the run goes on without value columns
-        return RunValue(None, base | {"note": _plain_note(error)})
-    scored = found.customers.rename(columns={"segment_name": "segment"})
-    columns = assigned[["customer_id"]].merge(
-        scored[["customer_id", *VALUE_COLUMNS]], on="customer_id", how="left", sort=False
-    )
-    per_segment = segment_values(scored, "segment")
-    summary = base | {
-        "customers": len(scored),
-        "repeat_customers": int((scored["repeat_purchases"] > 0).sum()),
-        "time_unit": "week",
-        "bgnbd": {k: round(v, 6) for k, v in found.bgnbd.items()},
-        "gamma_gamma": {k: round(v, 6) for k, v in found.gamma_gamma.items()},
-        "expected_purchases": round(float(scored["expected_purchases"].sum()), 2),
-        "expected_value": round(float(scored["expected_value"].sum()), 2),
-        "clv": round(float(scored["clv"].sum()), 2),
-        "churn_risk": {str(k): int(v) for k, v in scored["churn_risk"].value_counts().items()},
+        fitted = found.summary()
+    per_segment = found.segments
+    keep = ["customers", "repeat_customers", "time_unit", "bgnbd", "gamma_gamma"]
+    keep += ["expected_purchases", "expected_value", "clv", "churn_risk"]
+    summary = base | {key: fitted[key] for key in keep}
+    summary |= {
         "lapsed_below": LAPSED_BELOW,
         "churn_bands": {name: edge for name, edge in CHURN_BANDS},
     }

@@ -54,14 +54,14 @@ class GammaGamma:
     def __init__(self, max_iter: int = 500) -> None:
         self.max_iter = max_iter
 
-    def fit(self, x: Vector, m: Vector) -> GammaGamma:
+    def fit(self, x: Vector, m: Vector, weight: Vector | None = None) -> GammaGamma:
         """Maximum likelihood on the customers with x > 0 and m > 0 (others carry no value
-        information)."""
+        information); ``weight`` counts customers per row when identical rows are merged."""
         x, m = np.asarray(x, dtype=np.float64), np.asarray(m, dtype=np.float64)
         keep = (x > 0) & (m > 0)
         xs, ms = x[keep], m[keep]
-        w = np.ones_like(xs)
-        start = np.array([1.0, 1.0, max(float(ms.mean()), 1e-3)])
+        w = np.ones_like(xs) if weight is None else np.asarray(weight, dtype=np.float64)[keep]
+        start = np.array([1.0, 1.0, max(float(np.average(ms, weights=w)), 1e-3)])
         self.fit_: Fit = fit_positive(LogLikelihood(xs, ms, w), start, self.max_iter)
         self.params_ = dict(zip(("p", "q", "v"), self.fit_.params.tolist(), strict=True))
         return self
