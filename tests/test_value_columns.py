@@ -142,3 +142,26 @@ def test_the_likelihood_gradients_are_the_derivatives(model):
         step[i] = 1e-6 * point[i]
         numeric = (ll(point + step)[0] - ll(point - step)[0]) / (2 * step[i])
         assert gradient[i] == pytest.approx(numeric, rel=1e-5, abs=1e-3)
+
+
+def test_scores_joined_back_in_sql_equal_the_per_customer_numpy_scores(cdnow_log):
+    """The SQL path (distinct rows scored once, joined back) against ``score_customers``,
+    which scores every customer's row in memory, on CDNOW's calibration period."""
+    from datetime import date
+
+    from segwise.service.value import ValueOptions, compute_value, fit_models
+    from segwise.value.clv import score_customers
+
+    options = ValueOptions(horizon_days=180, calibration_end=date(1997, 9, 30), discount_rate=0.1)
+    found = compute_value(cdnow_log, options).customers
+    assert found["customer_id"].is_monotonic_increasing and len(found) == 2357
+    bgnbd, gamma_gamma = fit_models(found, "cdnow")
+    assert bgnbd.params_ == pytest.approx(
+        {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}, rel=0.02
+    )
+    expected = score_customers(
+        bgnbd, gamma_gamma, found, horizon_days=180, discount_rate=0.1, period_days=7
+    )
+    for column in SCORES:
+        np.testing.assert_allclose(found[column], expected[column], rtol=1e-7, atol=1e-10)
+    assert (found["churn_risk"] == expected["churn_risk"]).all()
