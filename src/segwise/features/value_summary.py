@@ -18,21 +18,27 @@ from segwise.io.sql import DUCKDB, Dialect, relation
 SUMMARY_COLUMNS = ("customer_id", "repeat_purchases", "t_x", "T", "mean_repeat_value")
 
 
-def purchase_lines_sql(classified: str, customer_text: str) -> str:
+def purchase_lines_sql(classified: str) -> str:
     """The lines of a ``classified_sql`` that belong to a customer, as the summary reads them:
-    customer_id (text, by ``customer_text`` over the key), day, value, is_return."""
+    customer_id (the grouping key, as read), day, value, is_return."""
     return (
-        f"SELECT {customer_text} AS customer_id, day, value, is_return "
+        "SELECT customer_id, day, value, is_return "
         f"FROM {relation(classified, 'l')} WHERE reason IS NULL"
     )
 
 
 def value_summary_sql(
-    lines: str, *, end: date, period_days: int = 1, dialect: Dialect = DUCKDB
+    lines: str,
+    *,
+    end: date,
+    period_days: int = 1,
+    customer_text: str = "customer_id",
+    dialect: Dialect = DUCKDB,
 ) -> str:
     """Per-customer (x, t_x, T, mean repeat value) from ``lines``: a table name or a query with
     customer_id, day (DATE), value (net amount) and is_return, one row per log line (in no
-    particular order: readers sort what they show)."""
+    particular order: readers sort what they show). ``customer_text`` turns the key into the
+    id text after grouping (grouping by the key as read is cheaper than by text)."""
     end_day = f"DATE '{end.isoformat()}'"
     span = dialect.days_between
     return f"""WITH days AS (
@@ -47,7 +53,7 @@ def value_summary_sql(
   FROM days
   GROUP BY customer_id
 )
-SELECT customer_id,
+SELECT {customer_text} AS customer_id,
        CAST(x AS BIGINT) AS repeat_purchases,
        CAST({span.format(start="first_day", end="last_day")} AS DOUBLE) / {period_days} AS t_x,
        CAST({span.format(start="first_day", end=end_day)} AS DOUBLE) / {period_days} AS "T",

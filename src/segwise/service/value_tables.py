@@ -119,12 +119,12 @@ def value_in_sql(
         )
     rows = con.execute(
         'SELECT CAST(repeat_purchases AS DOUBLE) AS x, t_x, "T", count(*) AS w '
-        f"FROM {relation(summary, 's')} GROUP BY ALL"
+        f"FROM {relation(summary, 's')} GROUP BY ALL ORDER BY ALL"  # ordered: the same sums
     ).fetchnumpy()
     values = con.execute(
         "SELECT CAST(repeat_purchases AS DOUBLE) AS x, mean_repeat_value AS m, count(*) AS w "
         f"FROM {relation(summary, 's')} WHERE repeat_purchases > 0 AND mean_repeat_value > 0 "
-        "GROUP BY ALL"
+        "GROUP BY ALL ORDER BY ALL"
     ).fetchnumpy()
     x, t_x, T, w = (np.asarray(rows[k], dtype=np.float64) for k in ("x", "t_x", "T", "w"))
     bgnbd, gamma_gamma = fit_checked(
