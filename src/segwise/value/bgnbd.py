@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
@@ -37,6 +36,8 @@ def group_rows(x: Vector, t_x: Vector, T: Vector) -> Grouped:
     Hashing, not sorting: each column is factorised, then the codes pairwise (each product
     below n squared, so int64 never overflows); linear in the number of customers.
     """
+    import pandas as pd  # only here: the SQL path groups in the database
+
     cx, ux = pd.factorize(np.asarray(x, dtype=np.float64))
     ct, ut = pd.factorize(np.asarray(t_x, dtype=np.float64))
     cT, uT = pd.factorize(np.asarray(T, dtype=np.float64))
@@ -159,9 +160,9 @@ class BgNbd:
         if t <= 0:
             return np.zeros_like(x)
         # the unconditional part depends on (x, T) only: the costly 2F1 once per distinct pair
-        cx, ux = pd.factorize(x)
-        cT, uT = pd.factorize(T)
-        pair, pairs = pd.factorize(cx.astype(np.int64) * len(uT) + cT)
+        ux, cx = np.unique(x, return_inverse=True)
+        uT, cT = np.unique(T, return_inverse=True)
+        pairs, pair = np.unique(cx.astype(np.int64) * len(uT) + cT, return_inverse=True)
         px, pT = ux[pairs // len(uT)], uT[pairs % len(uT)]
         z = t / (alpha + pT + t)
         lead = (a + b + px - 1) / (a - 1)

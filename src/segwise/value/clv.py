@@ -8,14 +8,17 @@ hypergeometric terms cost thousands of evaluations, not millions.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from segwise.value.bgnbd import BgNbd, group_rows
 from segwise.value.fit import Vector
 from segwise.value.gamma_gamma import GammaGamma
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 STEP_DAYS = 30
 """CLV discounts the purchases expected in each 30-day step at the step's end."""
@@ -73,6 +76,8 @@ def score_customers(
 ) -> pd.DataFrame:
     """The value columns for a summary (repeat_purchases, t_x, T, mean_repeat_value; times in
     ``period_days`` units). ``discount_rate`` is annual; expected_value is undiscounted."""
+    import pandas as pd
+
     x = summary["repeat_purchases"].to_numpy(dtype=np.float64)
     t_x = summary["t_x"].to_numpy(dtype=np.float64)
     T = summary["T"].to_numpy(dtype=np.float64)

@@ -7,7 +7,6 @@ Fit on customers with at least one repeat purchase and a positive mean repeat va
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from scipy.special import digamma, gammaln
 
 from segwise.value.fit import Fit, Vector, fit_positive
@@ -25,8 +24,7 @@ class LogLikelihood:
     def __init__(self, x: Vector, m: Vector, weight: Vector) -> None:
         self.ux, self.ix = np.unique(x, return_inverse=True)
         self.wx = np.bincount(self.ix, weights=weight, minlength=len(self.ux))
-        codes, totals = pd.factorize(m * x)
-        self.spend = np.asarray(totals, dtype=np.float64)  # distinct m x
+        self.spend, codes = np.unique(m * x, return_inverse=True)  # distinct m x
         self.w_spend = np.bincount(codes, weights=weight, minlength=len(self.spend))
         self.wx_spend = np.bincount(codes, weights=weight * x, minlength=len(self.spend))
         log_m = np.log(m)
