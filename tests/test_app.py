@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from segwise import service
 from segwise.app import background, exports, forms, state
+from segwise.app.widgets import plain
 from segwise.config import Settings, get_settings
 from segwise.demo import generate_customers, generate_log, write_log
 from segwise.errors import InputError, SignInError
@@ -209,6 +210,9 @@ def test_upload_segment_and_download(shop_csv):
     shown = texts(at)
     for name in seg.names:
         assert name in shown  # a card per segment
+    assert len(seg.segment_value) == seg.k
+    for found in seg.segment_value.values():  # with the segment's value in words
+        assert plain(found["headline"].removeprefix(f"{found['segment']}: ")) in shown
     for heading in ("Segment sizes", "Profiles", "Segment map", "Number of segments", "RFM grid"):
         assert heading in shown
     assert charts(at) == 5
@@ -221,13 +225,18 @@ def test_upload_segment_and_download(shop_csv):
     # what the buttons hand out, built as they build it: each customer with the advice
     # for their segment
     table = exports.run_table(run_id)
-    assert list(table.columns[:6]) == [
+    assert list(table.columns[:11]) == [
         "customer_id",
         "recency",
         "frequency",
         "monetary",
         "segment",
         "segment_name",
+        "p_alive",
+        "expected_purchases",
+        "expected_value",
+        "clv",
+        "churn_risk",
     ]
     advice = dict(zip(range(seg.k), seg.recommendations, strict=True))
     assert table["recommendation"].tolist() == [advice[s] for s in table["segment"]]

@@ -39,7 +39,17 @@ def test_planted_log_chooses_k4_and_recovers_the_types(cli, planted, tmp_path):
         "monetary",
         "segment",
         "segment_name",
+        "p_alive",
+        "expected_purchases",
+        "expected_value",
+        "clv",
+        "churn_risk",
     ]
+    # value follows the planted behaviour: at-risk customers (last purchase 120-250 days ago
+    # after 6-15 visits) are likelier lapsed and worth less than champions
+    by_type = got.groupby("planted_type")[["p_alive", "expected_value"]].mean()
+    assert by_type.loc["At risk", "p_alive"] < 0.5 < by_type.loc["Champions", "p_alive"]
+    assert by_type.loc["At risk", "expected_value"] < by_type.loc["Champions", "expected_value"]
     names = [s["name"] for s in summary["segments"]]
     assert len(set(names)) == 4
     champions = got.loc[got["planted_type"] == "Champions", "segment_name"].mode()[0]

@@ -122,3 +122,48 @@ def test_a_run_of_a_customer_table_has_no_value_and_unknown_runs_are_404(served)
     assert "customer table" in answer.json()["detail"]
     assert client.get("/v1/runs/r0123456789ab/value", headers=HEADERS).status_code == 404
     assert client.get(f"/v1/runs/{table_run}/value").status_code == 401
+
+
+def test_the_customer_and_segments_routes_carry_the_runs_stored_value(served):
+    client, run, table_run = served
+    segments = client.get(f"/v1/runs/{run}/segments", headers=HEADERS).json()
+    assert sum(s["value"]["customers"] for s in segments) == 2357
+    assert all(s["value"]["headline"].startswith(f"{s['name']}: ") for s in segments)
+    stored = client.get(f"/v1/runs/{run}", headers=HEADERS).json()["summary"]["value"]
+    assert stored["horizon_days"] == 180 and stored["discount_rate"] == 0.1
+    # customer 1 of CDNOW: 4 purchase days, the last in week 33 of 78; P(alive) from BG/NBD
+    found = client.get(f"/v1/runs/{run}/customers/0001", headers=HEADERS).json()
+    value = found["value"]
+    assert set(value) == {"p_alive", "expected_purchases", "expected_value", "clv", "churn_risk"}
+    assert 0 < value["p_alive"] < 1 and value["clv"] < value["expected_value"]
+    assert value["churn_risk"] in ("high", "medium", "low")
+    assert "p_alive" not in found["features"]
+    segment = next(s for s in segments if s["segment"] == found["segment"])
+    assert segment["value"]["customers"] >= 1
+    table = client.get(f"/v1/runs/{table_run}/segments", headers=HEADERS).json()
+    assert all(s["value"] is None for s in table)
+
+
+def test_value_false_skips_it(served):
+    client, run, _ = served
+    dataset = client.get(f"/v1/runs/{run}", headers=HEADERS).json()["dataset"]
+    answer = client.post(
+        "/v1/runs", json={"dataset": dataset, "k": 3, "value": False}, headers=HEADERS
+    )
+    assert answer.status_code == 202, answer.text
+    quick = str(answer.json()["id"])
+    for _ in range(600):
+        done = client.get(f"/v1/runs/{quick}", headers=HEADERS).json()
+        if done["status"] in ("done", "failed"):
+            break
+        time.sleep(0.2)
+    assert done["status"] == "done" and "value" not in done["summary"]
+    assert (
+        "value_s" not in done["timings"]
+        and "value_s" in client.get(f"/v1/runs/{run}", headers=HEADERS).json()["timings"]
+    )
+    found = client.get(f"/v1/runs/{quick}/customers/0001", headers=HEADERS).json()
+    assert found.get("value") is None
+    assert all(
+        s["value"] is None for s in client.get(f"/v1/runs/{quick}/segments", headers=HEADERS).json()
+    )

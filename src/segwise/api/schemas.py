@@ -22,6 +22,7 @@ from pydantic import (
     field_validator,
 )
 
+from segwise.api.value_schemas import CustomerValuePublic, SegmentRunValuePublic
 from segwise.service.segments import MAX_MIN_SHARE, MAX_SEGMENTS, MIN_SHARE
 
 MAX_PREDICT_ROWS = 100_000
@@ -211,6 +212,11 @@ class RunCreate(_Model):
         description="Also train a surrogate classifier (its scores, confusion matrix and "
         "importance); customers are always placed by the run's own segments.",
     )
+    value: bool = Field(
+        default=True,
+        description="For a log, also each customer's P(alive), expected purchases and value, "
+        "CLV and churn risk, with totals per segment (false: skip, for speed).",
+    )
 
 
 class RunQueued(_Model):
@@ -301,6 +307,11 @@ class SegmentPublic(_Model):
         description="Outcome columns set aside from clustering, as this segment's rate, mean "
         "or commonest-answer share next to everyone's.",
     )
+    value: SegmentRunValuePublic | None = Field(
+        default=None,
+        description="Runs on a log: the segment's customer value over 180 days (none when the "
+        "run was asked without value, or the log could not support the models).",
+    )
 
 
 class FeatureSpecPublic(_Model):
@@ -365,6 +376,9 @@ class CustomerPublic(_Model):
     rfm: dict[str, Any] | None = Field(default=None, description="RFM scores (logs).")
     history: list[MonthPublic] | None = Field(default=None, description="Per month (logs).")
     top_products: list[ProductPublic] | None = Field(default=None, description="(logs)")
+    value: CustomerValuePublic | None = Field(
+        default=None, description="P(alive), expected purchases and value, CLV (logs)."
+    )
 
 
 def _finite(value: float | int) -> bool:

@@ -21,6 +21,28 @@ class SegmentValuePublic(BaseModel):
     likely_lapsed_share: float = Field(description="Share with P(alive) below 0.5.")
 
 
+class SegmentRunValuePublic(SegmentValuePublic):
+    """A segment's value as its run stored it (``value`` of ``GET /v1/runs/{run_id}/segments``)."""
+
+    expected_value_mean: float = Field(description="Expected value per customer.")
+    headline: str = Field(
+        description="In words, e.g. 'At Risk: 1,204 customers, expected value 3.1M over 180 "
+        "days, 58% likely lapsed'."
+    )
+
+
+class CustomerValuePublic(BaseModel):
+    """One customer's value as the run stored it (logs; empty without a purchase day)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    p_alive: float | None = Field(description="Probability of still being a customer.")
+    expected_purchases: float | None = Field(description="Purchase days expected, 180 days.")
+    expected_value: float | None = Field(description="Their expected spend, undiscounted.")
+    clv: float | None = Field(description="The same, discounted at 10% a year.")
+    churn_risk: str | None = Field(description="high, medium, low, or one-time.")
+
+
 class RunValuePublic(BaseModel):
     """P(alive), expected purchases and value of a run's customers (BG/NBD + Gamma-Gamma)."""
 

@@ -126,6 +126,8 @@ def segment_card(card: SegmentCard) -> None:
             unsafe_allow_html=True,
         )
         st.markdown(f"**{card.size:,}** customers · **{card.share:.1%}** of all")
+        if card.value:
+            st.markdown(f":material/payments: {plain(card.value)}")
         if card.distinctive:
             st.markdown(
                 "\n".join(

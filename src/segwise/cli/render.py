@@ -88,6 +88,7 @@ def render_segments(summary: dict[str, Any], out: Path | None, report: Path | No
             seg["recommendation"],
         )
     console.print(table)
+    render_segment_value(console, summary)
     if classifier := summary.get("classifier"):
         console.print(
             f"Surrogate classifier ({classifier['strategy']}): hold-out accuracy "
@@ -98,6 +99,22 @@ def render_segments(summary: dict[str, Any], out: Path | None, report: Path | No
     for path, what in ((out, "segments"), (report, "report")):
         if path is not None:
             console.print(f"Wrote {what}: {path}")
+
+
+def render_segment_value(console: Any, summary: dict[str, Any]) -> None:
+    """Each segment's value in one line, or why the run has none (logs only)."""
+    value = summary.get("value")
+    if not value:
+        return
+    if value.get("note"):
+        console.print(value["note"])
+        return
+    console.print(
+        f"Customer value (BG/NBD + Gamma-Gamma, learned up to {value['calibration_end']}):"
+    )
+    for seg in summary["segments"]:
+        if seg.get("value"):
+            console.print(f"  {seg['value']['headline']}")
 
 
 def render_predictions(

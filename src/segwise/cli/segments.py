@@ -85,6 +85,13 @@ def segment(
         bool, typer.Option("--pseudonymise", help="Store and export keyed hashes of ids.")
     ] = False,
     rules: Annotated[Path | None, typer.Option(help="Your recommendation rules (.csv).")] = None,
+    value: Annotated[
+        bool,
+        typer.Option(
+            "--value/--no-value",
+            help="Logs: also P(alive), expected purchases and value, CLV and churn risk.",
+        ),
+    ] = True,
     customer: CustomerFlag = None,
     date: DateFlag = None,
     invoice: InvoiceFlag = None,
@@ -124,6 +131,7 @@ def segment(
         min_share=min_share,
         seed=seed,
         rules=rules,
+        value=value,
         rfm=rfm_flags(
             column_flags(customer, date, invoice, amount, quantity, price),
             date_format,

@@ -151,11 +151,13 @@ def _compute_rfm(
         )
         con.execute("DROP TABLE customer_lines")  # millions of rows, not needed any more
         if summary_period is not None:
-            purchases = purchase_lines_sql(classified, customer_text_expr(rules))
             con.execute(
                 "CREATE TEMP TABLE value_summary AS "
                 + value_summary_sql(
-                    purchases, end=as_of - timedelta(days=1), period_days=summary_period
+                    purchase_lines_sql(classified),
+                    end=as_of - timedelta(days=1),
+                    period_days=summary_period,
+                    customer_text=customer_text_expr(rules),
                 )
             )
     finally:

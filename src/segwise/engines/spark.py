@@ -87,13 +87,14 @@ def compute_rfm(
         table = to_arrow(spark.sql(scored))
         summary = None
         if summary_period is not None:
-            purchases = purchase_lines_sql(classified, customer_text_expr(rules, dialect=SPARK))
-            end = as_of - timedelta(days=1)
-            summary = to_arrow(
-                spark.sql(
-                    value_summary_sql(purchases, end=end, period_days=summary_period, dialect=SPARK)
-                )
+            summary_sql = value_summary_sql(
+                purchase_lines_sql(classified),
+                end=as_of - timedelta(days=1),
+                period_days=summary_period,
+                customer_text=customer_text_expr(rules, dialect=SPARK),
+                dialect=SPARK,
             )
+            summary = to_arrow(spark.sql(summary_sql))
     finally:
         if lines is not None:
             lines.unpersist()

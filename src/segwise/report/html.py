@@ -94,6 +94,7 @@ class SegmentCard:
     rfm_mix: list[tuple[str, float]]
     recommendation: str
     outcomes: list[tuple[str, str, str]] = field(default_factory=list)  # (what, here, all)
+    value: str = ""  # a log's customer value, in words ("1,204 customers, expected value ...")
 
 
 @dataclass(frozen=True)
@@ -212,6 +213,12 @@ def _words(z: float) -> tuple[str, str]:
     return "", "about average"
 
 
+def _value_words(seg: Segmentation, segment: int, name: str) -> str:
+    """The segment's value headline without its name (the card shows that already)."""
+    found = seg.segment_value.get(segment)
+    return str(found["headline"]).removeprefix(f"{name}: ") if found else ""
+
+
 def _cards(seg: Segmentation, overall: SegmentProfile) -> list[SegmentCard]:
     cards = []
     rates = seg.outcomes or [[] for _ in seg.profiles]
@@ -256,6 +263,7 @@ def _cards(seg: Segmentation, overall: SegmentProfile) -> list[SegmentCard]:
                 rfm_mix=[(n, s) for n, s in mix if s >= 0.005],
                 recommendation=advice,
                 outcomes=[rate.cells() for rate in found],
+                value=_value_words(seg, p.segment, name),
             )
         )
     return cards

@@ -49,18 +49,24 @@ class Segmentation:
     k_reason: str | None = None  # why k, when no choice of k was made here
     outcomes: list[list[OutcomeRate]] = field(default_factory=list)  # per profile, set aside
     domain: Domain = "general"  # the kind of data the advice was chosen for
+    value_columns: pd.DataFrame | None = None  # per customer in features' order (logs' value)
+    segment_value: dict[int, dict[str, Any]] = field(default_factory=dict)  # by segment number
 
     @property
     def k(self) -> int:
         return len(self.profiles)
 
     def assignments(self) -> pd.DataFrame:
-        """One row per customer: customer_id, the features used, segment, segment_name."""
+        """One row per customer: customer_id, the features used, segment, segment_name (and
+        the value columns of a log, when the run has them)."""
         used = [c for c in self.prep.used if c in self.features.columns]
         out = self.features[used].copy()
         out.insert(0, "customer_id", self.features.index.astype(str))
         out["segment"] = self.labels.astype(int)
         out["segment_name"] = np.asarray(self.names, dtype=object)[self.labels]
+        if self.value_columns is not None:
+            for column in self.value_columns.columns.drop("customer_id", errors="ignore"):
+                out[column] = self.value_columns[column].to_numpy()
         return out.reset_index(drop=True)
 
     def summary(self) -> dict[str, Any]:
@@ -92,6 +98,7 @@ class Segmentation:
                     "recommendation": advice,
                     "outcomes": [rate.to_dict() for rate in found],
                 }
+                | ({"value": self.segment_value.get(p.segment)} if self.segment_value else {})
                 for p, name, advice, found in zip(
                     self.profiles, self.names, self.recommendations, rates, strict=True
                 )

@@ -9,8 +9,10 @@ from segwise.config import Settings, get_settings
 from segwise.segment.drift import feature_drift, kept_name, largest_moves, migration
 from segwise.service.results import read_assignments, run_segments
 from segwise.service.runs import RFM_COLUMNS
+from segwise.value.clv import VALUE_COLUMNS
 
-NOT_FEATURES = {"customer_id", "segment", "segment_name", "rfm_segment"} | set(RFM_COLUMNS)
+NOT_FEATURES = {"customer_id", "segment", "segment_name", "rfm_segment"}
+NOT_FEATURES |= set(RFM_COLUMNS) | set(VALUE_COLUMNS)  # scores and value are not features
 
 
 def compare_runs(run_a: str, run_b: str, *, settings: Settings | None = None) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from segwise.config import Settings, get_settings
 from segwise.errors import NotFoundError
 from segwise.service.datasets import open_catalog, pseudonym_key
 from segwise.store.lake import pseudonym
+from segwise.value.clv import VALUE_COLUMNS
 
 TOP_PRODUCTS = 5
 
@@ -48,7 +49,8 @@ def lookup_customer(
     run_id: str, customer_id: str, *, settings: Settings | None = None
 ) -> dict[str, Any]:
     """Features, segment and its name and advice, RFM scores, where the customer stands in
-    each feature (percentile), and for logs the purchases by month and the top products.
+    each feature (percentile), and for logs the purchases by month, the top products and the
+    customer's value when the run has it (P(alive), expected purchases and value, CLV).
     Analysts and admins; recorded in the audit log under a keyed hash of the id."""
     from segwise.service.audit import record_event, require
     from segwise.service.erasure import customer_ref
@@ -98,6 +100,7 @@ def _lookup(
         for c in ("r_score", "f_score", "m_score", "rfm_code", "rfm_segment")
         if c in row
     }
+    value = {c: _plain(row.pop(c)) for c in VALUE_COLUMNS if c in row}
     out["features"] = {k: _plain(v) for k, v in row.items()}
     out["standing"] = {
         name: _percentile(view.quantiles[name], value)
@@ -106,6 +109,8 @@ def _lookup(
     }
     if rfm:
         out["rfm"] = {k: _plain(v) for k, v in rfm.items()}
+    if value:
+        out["value"] = value
     if view.lines is not None:
         out |= _history(con, view.lines, str(out["customer_id"]))
     return out

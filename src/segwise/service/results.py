@@ -31,8 +31,9 @@ def list_runs(*, settings: Settings | None = None) -> list[RunInfo]:
 
 
 def run_segments(run_id: str, *, settings: Settings | None = None) -> list[dict[str, Any]]:
-    """The segments of a finished run: id, name, size, share, profile, recommendation, and the
-    rates of the outcomes set aside from clustering (stored with the profile)."""
+    """The segments of a finished run: id, name, size, share, profile, recommendation, the
+    rates of the outcomes set aside from clustering and, for a log, the segment's customer
+    value (both stored with the profile)."""
     catalog = open_catalog(settings)
     run = done_run(catalog, run_id)
     return [
@@ -41,9 +42,10 @@ def run_segments(run_id: str, *, settings: Settings | None = None) -> list[dict[
             "name": s.name,
             "size": s.size,
             "share": s.share,
-            "profile": {k: v for k, v in s.profile.items() if k != "outcomes"},
+            "profile": {k: v for k, v in s.profile.items() if k not in ("outcomes", "value")},
             "recommendation": s.recommendation,
             "outcomes": s.profile.get("outcomes", []),
+            "value": s.profile.get("value"),
         }
         for s in run.segments
     ]

@@ -250,6 +250,7 @@ def _params(
         "like": like,
         "match": match,
         "classifier": classifier,
+        "value": options.value,
     }
 
 
@@ -276,6 +277,7 @@ def _options(params: dict[str, Any], dataset: DatasetInfo) -> SegmentOptions:
         seed=int(params.get("seed", 0)),
         rfm=rfm,
         rules=Path(params["rules"]) if params.get("rules") else None,
+        value=bool(params.get("value", True)),
     )
 
 
@@ -313,6 +315,13 @@ def _execute(
         }
     timings["segment_s"] = round(time.perf_counter() - clock, 3)
     step = progress or (lambda _: None)
+    if dataset.kind == "transactions" and options.value and options.rfm.as_of is not None:
+        from segwise.service.value_columns import add_run_value
+
+        clock = time.perf_counter()
+        step("valuing the customers")
+        add_run_value(seg, stored, options.rfm.as_of)
+        timings["value_s"] = round(time.perf_counter() - clock, 3)
     model_row, metrics = None, {}
     with staged_folder(run_path(settings.home, row.id)) as folder:
         from segwise.service.predict import save_segment_model, train_segment_model
@@ -346,7 +355,11 @@ def _execute(
             name=name,
             size=int(p.size),
             share=float(p.share),
-            profile=_jsonable(p.to_dict() | {"outcomes": [r.to_dict() for r in rates]}),
+            profile=_jsonable(
+                p.to_dict()
+                | {"outcomes": [r.to_dict() for r in rates]}
+                | {"value": seg.segment_value.get(p.segment)}  # a log's value, else None
+            ),
             recommendation=advice,
         )
         for p, name, advice, rates in zip(

@@ -43,6 +43,7 @@ class SegmentOptions:
     seed: int = 0
     rfm: RfmOptions = field(default_factory=RfmOptions)
     rules: Path | None = None
+    value: bool = True  # a log's runs also get customer value (P(alive), CLV, churn risk)
 
     def __post_init__(self) -> None:
         if self.kind not in ("auto", "transactions", "customers"):

@@ -2,7 +2,8 @@
 
 The engine reads and cleans the log as for RFM (as of the day after the calibration end),
 the repeat-purchase summary is one SQL text over the kept lines, and BG/NBD + Gamma-Gamma
-are fitted on it by maximum likelihood (``segwise.value``).
+are fitted on its distinct rows by maximum likelihood (``segwise.value``); the scores are
+joined back to the customers in SQL (``service/value_tables.py``).
 """
 
 from __future__ import annotations
@@ -11,26 +12,43 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from segwise.config import Settings, get_settings
-from segwise.errors import FitError, InputError
+from segwise.errors import InputError
 from segwise.features.rfm import RfmOptions
-from segwise.io.writers import write_frame
 from segwise.service.rfm import rfm_engine
-from segwise.value.bgnbd import BgNbd
-from segwise.value.clv import score_customers
-from segwise.value.gamma_gamma import GammaGamma
+from segwise.service.value_tables import (
+    LAPSED_BELOW,
+    MIN_REPEAT_CUSTOMERS,
+    PERIOD_DAYS,
+    CustomerValue,
+    SegmentValue,
+    fit_checked,
+    value_in_sql,
+)
 
-MIN_REPEAT_CUSTOMERS = 20
-"""Fewer customers with a repeat purchase than this cannot pin down four BG/NBD parameters."""
-LAPSED_BELOW = 0.5
-"""A customer is 'likely lapsed' when P(alive) is below this."""
-PERIOD_DAYS = 7
-"""The models run in weeks, the unit of the literature their parameters are compared with."""
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from segwise.value.bgnbd import BgNbd
+    from segwise.value.gamma_gamma import GammaGamma
+
+__all__ = [
+    "LAPSED_BELOW",
+    "MIN_REPEAT_CUSTOMERS",
+    "PERIOD_DAYS",
+    "CustomerValue",
+    "RepeatSummary",
+    "SegmentValue",
+    "ValueOptions",
+    "compute_value",
+    "fit_models",
+    "parse_horizon",
+    "repeat_summary",
+    "value_of",
+    "value_options",
+]
 
 
 @dataclass(frozen=True)
@@ -96,67 +114,31 @@ def repeat_summary(
 ) -> RepeatSummary:
     """The repeat-purchase summary of a log up to ``calibration_end`` (inclusive; default the
     last day of the log), with each customer's RFM segment as of the day after."""
+    con, summary, end = _summary(path, calibration_end, rfm, engine, settings)
+    frame = con.execute(f"{summary} ORDER BY s.customer_id").df()
+    con.close()
+    return RepeatSummary(frame, end, Path(path).name)
+
+
+def _summary(
+    path: str | Path,
+    calibration_end: date | None,
+    rfm: RfmOptions | None,
+    engine: str,
+    settings: Settings | None,
+) -> tuple[Any, str, date]:
+    """The engine's connection, a query of the summary with rfm_segment, and the end."""
     options = rfm or RfmOptions()
     if calibration_end is not None:
         options = replace(options, as_of=calibration_end + timedelta(days=1))
     run = rfm_engine(engine)
     result = run(path, options, settings or get_settings(), summary_period=PERIOD_DAYS)
-    end = result.as_of - timedelta(days=1)
     assert result.value_summary is not None
-    frame = result.con.execute(
+    summary = (
         f"SELECT s.*, r.segment AS rfm_segment FROM {result.value_summary} AS s "
-        f"LEFT JOIN {result.table} AS r USING (customer_id) ORDER BY s.customer_id"
-    ).df()
-    result.con.close()
-    return RepeatSummary(frame, end, Path(path).name)
-
-
-@dataclass(frozen=True)
-class SegmentValue:
-    """Value totals and averages of one RFM segment."""
-
-    segment: str
-    customers: int
-    expected_purchases: float
-    expected_value: float
-    clv: float
-    p_alive_mean: float
-    likely_lapsed_share: float
-
-
-@dataclass
-class CustomerValue:
-    """The outcome of ``compute_value``: one row per customer and the fitted models."""
-
-    customers: pd.DataFrame
-    options: ValueOptions
-    calibration_end: date
-    bgnbd: dict[str, float]
-    gamma_gamma: dict[str, float]
-    segments: list[SegmentValue]
-
-    def write(self, path: str | Path) -> Path:
-        """One row per customer, by extension (.csv .parquet .xlsx), formula-safe."""
-        return write_frame(self.customers, path)
-
-    def summary(self) -> dict[str, Any]:
-        """JSON-ready: options, fitted parameters, totals and per-segment value."""
-        c = self.customers
-        return {
-            "customers": len(c),
-            "repeat_customers": int((c["repeat_purchases"] > 0).sum()),
-            "calibration_end": self.calibration_end.isoformat(),
-            "horizon_days": self.options.horizon_days,
-            "discount_rate": self.options.discount_rate,
-            "time_unit": "week",
-            "bgnbd": {k: round(v, 6) for k, v in self.bgnbd.items()},
-            "gamma_gamma": {k: round(v, 6) for k, v in self.gamma_gamma.items()},
-            "expected_purchases": round(float(c["expected_purchases"].sum()), 2),
-            "expected_value": round(float(c["expected_value"].sum()), 2),
-            "clv": round(float(c["clv"].sum()), 2),
-            "churn_risk": {k: int(v) for k, v in c["churn_risk"].value_counts().items()},
-            "segments": [vars(s) for s in self.segments],
-        }
+        f"LEFT JOIN {result.table} AS r USING (customer_id)"
+    )
+    return result.con, summary, result.as_of - timedelta(days=1)
 
 
 def compute_value(
@@ -170,100 +152,32 @@ def compute_value(
     """P(alive), expected purchases and value over the horizon, CLV and churn risk per
     customer of a log; stops with one line when the log cannot support the models."""
     options = options or ValueOptions()
-    found = repeat_summary(path, options.calibration_end, rfm, engine=engine, settings=settings)
-    return value_of(found.customers, options, found.calibration_end, str(path))
+    con, summary, end = _summary(path, options.calibration_end, rfm, engine, settings)
+    return value_in_sql(con, summary, options, end, str(path), by="rfm_segment")
 
 
 def value_of(
-    frame: pd.DataFrame, options: ValueOptions, calibration_end: date, source: str
+    frame: pd.DataFrame,
+    options: ValueOptions,
+    calibration_end: date,
+    source: str,
+    by: str = "segment_name",
 ) -> CustomerValue:
     """Fit and score a repeat-purchase summary (``repeat_summary``'s columns, with a segment
-    column ``rfm_segment`` or ``segment_name``), after the honest-limit checks."""
-    span_days = round(float(frame["T"].max()) * PERIOD_DAYS) if len(frame) else 0
-    if span_days < options.horizon_days:
-        raise InputError(
-            f"the log covers {span_days} days up to {calibration_end}, shorter than the "
-            f"{options.horizon_days}-day horizon",
-            file=source,
-            hint="use a shorter --horizon (at most the span of the log) or a longer log",
-        )
-    bgnbd, gamma_gamma = fit_models(frame, source)
-    scores = score_customers(
-        bgnbd,
-        gamma_gamma,
-        frame,
-        horizon_days=options.horizon_days,
-        discount_rate=options.discount_rate,
-        period_days=PERIOD_DAYS,
-    )
-    customers = pd.concat([frame, scores], axis=1)
-    by = "segment_name" if "segment_name" in customers else "rfm_segment"
-    return CustomerValue(
-        customers=customers,
-        options=options,
-        calibration_end=calibration_end,
-        bgnbd=bgnbd.params_,
-        gamma_gamma=gamma_gamma.params_,
-        segments=segment_values(customers, by),
-    )
+    column ``by``), after the honest-limit checks."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("summary_frame", frame)
+    return value_in_sql(con, "summary_frame", options, calibration_end, source, by)
 
 
 def fit_models(frame: pd.DataFrame, source: str) -> tuple[BgNbd, GammaGamma]:
-    """BG/NBD and Gamma-Gamma fitted on a summary, or a ``FitError`` saying why not."""
+    """BG/NBD and Gamma-Gamma fitted on a summary frame, or a ``FitError`` saying why not."""
+    import numpy as np
+
     x = frame["repeat_purchases"].to_numpy(dtype=np.float64)
     money = frame["mean_repeat_value"].to_numpy(dtype=np.float64)
-    repeaters = int(((x > 0) & (money > 0)).sum())
-    if repeaters < MIN_REPEAT_CUSTOMERS:
-        raise FitError(
-            f"only {repeaters} customers bought again (with a positive spend); the value "
-            f"models need at least {MIN_REPEAT_CUSTOMERS}",
-            file=source,
-            hint="use a longer log, or a later --calibration-end",
-        )
-    bgnbd = BgNbd().fit(x, frame["t_x"].to_numpy(), frame["T"].to_numpy())
-    gamma_gamma = GammaGamma().fit(x, money)
-    checks = (
-        ("BG/NBD", bgnbd.fit_, "the purchase timing does not fit the model (e.g. nobody stops)"),
-        ("Gamma-Gamma", gamma_gamma.fit_, "every customer spends about the same per purchase"),
-    )
-    for name, fit, likely in checks:
-        if not fit.converged:
-            raise FitError(
-                f"the {name} fit did not converge ({fit.message.lower()})",
-                file=source,
-                hint=f"likely {likely}; the values would not mean anything",
-            )
-    if gamma_gamma.params_["q"] <= 1:
-        raise FitError(
-            "the values per purchase are too spread out for the Gamma-Gamma model "
-            f"(q = {gamma_gamma.params_['q']:.2f}, needs q > 1)",
-            file=source,
-            hint="check the amounts for outliers or mixed currencies",
-        )
-    return bgnbd, gamma_gamma
-
-
-def segment_values(customers: pd.DataFrame, by: str = "rfm_segment") -> list[SegmentValue]:
-    """Totals and averages per segment (column ``by``), most expected value first."""
-    lapsed = customers["p_alive"] < LAPSED_BELOW
-    grouped = customers.assign(lapsed=lapsed).groupby(by, dropna=False)
-    table = grouped.agg(
-        customers=("p_alive", "size"),
-        expected_purchases=("expected_purchases", "sum"),
-        expected_value=("expected_value", "sum"),
-        clv=("clv", "sum"),
-        p_alive_mean=("p_alive", "mean"),
-        likely_lapsed_share=("lapsed", "mean"),
-    ).sort_values("expected_value", ascending=False)
-    return [
-        SegmentValue(
-            segment=str(name),
-            customers=int(row.customers),
-            expected_purchases=round(float(row.expected_purchases), 2),
-            expected_value=round(float(row.expected_value), 2),
-            clv=round(float(row.clv), 2),
-            p_alive_mean=round(float(row.p_alive_mean), 4),
-            likely_lapsed_share=round(float(row.likely_lapsed_share), 4),
-        )
-        for name, row in table.iterrows()
-    ]
+    keep = (x > 0) & (money > 0)
+    purchases = (x, frame["t_x"].to_numpy(dtype=np.float64), frame["T"].to_numpy(np.float64))
+    return fit_checked(purchases, (x[keep], money[keep], np.ones(int(keep.sum()))), source)

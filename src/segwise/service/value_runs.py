@@ -16,11 +16,11 @@ import duckdb
 
 from segwise.config import Settings, get_settings
 from segwise.errors import InputError
-from segwise.features.value_summary import value_summary_sql
 from segwise.io.sql import literal
 from segwise.service.datasets import open_catalog
 from segwise.service.runs import done_run
-from segwise.service.value import PERIOD_DAYS, CustomerValue, ValueOptions, value_of
+from segwise.service.value import CustomerValue, ValueOptions, value_of
+from segwise.service.value_columns import stored_summary_sql
 
 
 def run_value(
@@ -49,11 +49,7 @@ def _run_value(home: str, url: str | None, run_id: str, options: ValueOptions) -
     assignments = literal(str(Path(home) / run.path / "assignments.parquet"))
     with duckdb.connect() as con:
         end = options.calibration_end or _last_day(con, lines)
-        kept = (
-            "SELECT customer_id, day, value, quantity < 0 AS is_return "
-            f"FROM read_parquet({lines}) WHERE day <= DATE '{end.isoformat()}'"
-        )
-        summary = value_summary_sql(kept, end=end, period_days=PERIOD_DAYS)
+        summary = stored_summary_sql(Path(home) / dataset.path, end)
         frame = con.execute(
             f"SELECT s.*, a.segment_name FROM ({summary}) AS s "
             f"JOIN read_parquet({assignments}) AS a USING (customer_id) ORDER BY s.customer_id"

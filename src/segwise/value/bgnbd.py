@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, log_expit
+from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from segwise.errors import InputError
 from segwise.value.fit import Fit, Vector, fit_positive
@@ -37,6 +36,8 @@ def group_rows(x: Vector, t_x: Vector, T: Vector) -> Grouped:
     Hashing, not sorting: each column is factorised, then the codes pairwise (each product
     below n squared, so int64 never overflows); linear in the number of customers.
     """
+    import pandas as pd  # only here: the SQL path groups in the database
+
     cx, ux = pd.factorize(np.asarray(x, dtype=np.float64))
     ct, ut = pd.factorize(np.asarray(t_x, dtype=np.float64))
     cT, uT = pd.factorize(np.asarray(T, dtype=np.float64))
@@ -98,17 +99,18 @@ class LogLikelihood:
         d_a = wx @ common
         d_b = wx @ (common + digamma(b + ux) - digamma(b))
         # repeat rows: log(1 + exp(d)), d = log(a / (b + x - 1)) + (r + x) log((alpha + T) /
-        # (alpha + t_x)), and its share w4 = expit(d)
+        # (alpha + t_x)), and its share w4 = expit(d), both from one exp(-|d|)
         lead = np.log(a) - np.log(b + np.maximum(ux, 1) - 1)
         rx, w = r + self.x, self.w
         gap = log_T[self.rx_iT] - np.log(alpha + self.ut)[self.it]
         d = lead[self.rx_ix] + rx * gap
-        w4 = expit(d)
-        ll -= float(w @ log_expit(-d))
-        ww4 = w * w4
+        small = np.exp(-np.abs(d))
+        ll += float(w @ (np.maximum(d, 0.0) + np.log1p(small)))
+        ww4 = w * np.where(d >= 0, 1.0, small) / (1.0 + small)
         d_r += ww4 @ gap
-        inv_T, inv_t = 1.0 / (alpha + self.uT), 1.0 / (alpha + self.ut)
-        d_alpha += (ww4 * rx) @ (inv_T[self.rx_iT] - inv_t[self.it])
+        ww4_rx = ww4 * rx  # d/d alpha of (r + x)(log(alpha + T) - log(alpha + t_x)), by time
+        d_alpha += np.bincount(self.rx_iT, ww4_rx, len(self.uT)) @ (1.0 / (alpha + self.uT))
+        d_alpha -= np.bincount(self.it, ww4_rx, len(self.ut)) @ (1.0 / (alpha + self.ut))
         d_a += ww4.sum() / a
         dropped = np.bincount(self.rx_ix, weights=ww4, minlength=len(ux))
         d_b -= dropped @ (1.0 / (b + np.maximum(ux, 1) - 1))
@@ -158,9 +160,9 @@ class BgNbd:
         if t <= 0:
             return np.zeros_like(x)
         # the unconditional part depends on (x, T) only: the costly 2F1 once per distinct pair
-        cx, ux = pd.factorize(x)
-        cT, uT = pd.factorize(T)
-        pair, pairs = pd.factorize(cx.astype(np.int64) * len(uT) + cT)
+        ux, cx = np.unique(x, return_inverse=True)
+        uT, cT = np.unique(T, return_inverse=True)
+        pairs, pair = np.unique(cx.astype(np.int64) * len(uT) + cT, return_inverse=True)
         px, pT = ux[pairs // len(uT)], uT[pairs % len(uT)]
         z = t / (alpha + pT + t)
         lead = (a + b + px - 1) / (a - 1)

@@ -8,14 +8,17 @@ hypergeometric terms cost thousands of evaluations, not millions.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from segwise.value.bgnbd import BgNbd, group_rows
 from segwise.value.fit import Vector
 from segwise.value.gamma_gamma import GammaGamma
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 STEP_DAYS = 30
 """CLV discounts the purchases expected in each 30-day step at the step's end."""
@@ -37,6 +40,31 @@ def churn_band(p_alive: Vector, x: Vector) -> NDArray[np.object_]:
     return out
 
 
+def score_rows(
+    bgnbd: BgNbd,
+    x: Vector,
+    t_x: Vector,
+    T: Vector,
+    *,
+    horizon_days: int,
+    discount_rate: float,
+    period_days: int,
+) -> tuple[Vector, Vector, Vector]:
+    """P(alive), purchases expected over the horizon and the same discounted (each 30-day
+    step at its end, ``discount_rate`` annual) of summary rows (times in ``period_days``)."""
+    p_alive = bgnbd.p_alive(x, t_x, T)
+    ends = [
+        min(STEP_DAYS * k, horizon_days) for k in range(1, math.ceil(horizon_days / STEP_DAYS) + 1)
+    ]
+    discounted = np.zeros_like(x)
+    before = np.zeros_like(x)
+    for end in ends:
+        upto = bgnbd.expected_purchases(end / period_days, x, t_x, T)
+        discounted += (upto - before) / (1.0 + discount_rate) ** (end / 365.0)
+        before = upto
+    return p_alive, before, discounted
+
+
 def score_customers(
     bgnbd: BgNbd,
     gamma_gamma: GammaGamma,
@@ -48,22 +76,23 @@ def score_customers(
 ) -> pd.DataFrame:
     """The value columns for a summary (repeat_purchases, t_x, T, mean_repeat_value; times in
     ``period_days`` units). ``discount_rate`` is annual; expected_value is undiscounted."""
+    import pandas as pd
+
     x = summary["repeat_purchases"].to_numpy(dtype=np.float64)
     t_x = summary["t_x"].to_numpy(dtype=np.float64)
     T = summary["T"].to_numpy(dtype=np.float64)
     g = group_rows(x, t_x, T)
-    p_alive = bgnbd.p_alive(g.x, g.t_x, g.T)[g.inverse]
-    ends = [
-        min(STEP_DAYS * k, horizon_days) for k in range(1, math.ceil(horizon_days / STEP_DAYS) + 1)
-    ]
-    discounted = np.zeros_like(g.x)
-    before = np.zeros_like(g.x)
-    for end in ends:
-        upto = bgnbd.expected_purchases(end / period_days, g.x, g.t_x, g.T)
-        discounted += (upto - before) / (1.0 + discount_rate) ** (end / 365.0)
-        before = upto
+    p_alive, expected, discounted = score_rows(
+        bgnbd,
+        g.x,
+        g.t_x,
+        g.T,
+        horizon_days=horizon_days,
+        discount_rate=discount_rate,
+        period_days=period_days,
+    )
     per_purchase = gamma_gamma.expected_value(x, summary["mean_repeat_value"].to_numpy())
-    expected = before[g.inverse]
+    p_alive, expected = p_alive[g.inverse], expected[g.inverse]
     return pd.DataFrame(
         {
             "p_alive": p_alive,

@@ -40,6 +40,7 @@ def start_run(
         k_min=body.k_min,
         min_share=body.min_share,
         seed=body.seed,
+        value=body.value,
         rfm=service.RfmOptions(as_of=body.as_of, bins=body.bins),
     )
     run = service.start_run(body.dataset, options, classifier=body.classifier, settings=settings)
