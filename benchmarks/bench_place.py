@@ -112,8 +112,9 @@ def one_customer(calls: int, customers: int) -> dict[str, float]:
 
 
 def segment_vs_rfm(log: Path, repeat: int = 3) -> dict[str, float]:
-    """Whole ``segwise rfm`` and ``segwise segment`` processes on one log, fresh catalogs,
-    paired (rfm then segment) ``repeat`` times; the best of each."""
+    """Whole ``segwise rfm``, ``segwise segment --no-value`` and ``segwise segment`` (with the
+    value columns) processes on one log, fresh catalogs, in turn ``repeat`` times; the best of
+    each."""
     import pyarrow.parquet as pq
 
     out: dict[str, float] = {"lines": pq.read_metadata(log).num_rows}
@@ -122,6 +123,7 @@ def segment_vs_rfm(log: Path, repeat: int = 3) -> dict[str, float]:
         for attempt in range(repeat):
             for name, args in (
                 ("rfm_s", ["rfm", str(log), "--out", f"{folder}/r.parquet", "--json"]),
+                ("bare_s", ["segment", str(log), "--out", f"{folder}/b.parquet", "--no-value"]),
                 ("segment_s", ["segment", str(log), "--out", f"{folder}/s.parquet", "--json"]),
             ):
                 env = os.environ | {"SEGWISE_HOME": f"{folder}/home-{name}-{attempt}"}
@@ -167,7 +169,8 @@ def section(one: dict[str, float], whole: dict[str, dict[str, float]]) -> str:
     table = "\n".join(f"| {a} | {b} | {c} |" for a, b, c in rows)
     whole_table = "\n".join(
         f"| {shape} | {w['lines']:,.0f} | {w['customers']:,.0f} | {w['rfm_s']:.2f} s"
-        f" | {w['segment_s']:.2f} s | **{w['segment_s'] / w['rfm_s']:.1f}x** |"
+        f" | {w['bare_s']:.2f} s | **{w['bare_s'] / w['rfm_s']:.1f}x**"
+        f" | {w['segment_s']:.2f} s | {w['segment_s'] / w['rfm_s']:.1f}x |"
         for shape, w in whole.items()
     )
     return f"""{BEGIN}
@@ -184,12 +187,14 @@ The run: {n} customers (recency, frequency, monetary), k = {one["k"]}, fitted in
 
 Every customer got the run's own segment back (asserted).
 
-Whole processes, fresh catalogs, paired, best of 3: `segwise rfm LOG --out r.parquet --json`
-against `segwise segment LOG --out s.parquet --json` (ingest, RFM once, k, fit, stability,
-files). Target: segment at most 3x rfm.
+Whole processes, fresh catalogs, in turn, best of 3: `segwise rfm LOG --out r.parquet --json`
+against `segwise segment LOG --out b.parquet --no-value` (ingest, RFM once, k, fit,
+stability, files) and `segwise segment LOG --out s.parquet --json`, which also fits the
+value models and adds each customer's value columns (docs/value.md). Target: segment
+(without value) at most 3x rfm.
 
-| log (Parquet) | lines | customers | rfm | segment | ratio |
-|---|--:|--:|--:|--:|--:|
+| log (Parquet) | lines | customers | rfm | `--no-value` | ratio | with value | ratio |
+|---|--:|--:|--:|--:|--:|--:|--:|
 {whole_table}
 {END}"""
 

@@ -173,7 +173,7 @@ def test_multiclass_outcome_gives_the_commonest_answer_share():
 def test_dashboard_sets_card_aside_and_shows_its_rates(creditcard):
     from streamlit.testing.v1 import AppTest
 
-    from segwise.app import state
+    from segwise.app import background, state
 
     service.ingest(creditcard)
     entry = Path(state.__file__).parent / "streamlit_app.py"
@@ -187,7 +187,15 @@ def test_dashboard_sets_card_aside_and_shows_its_rates(creditcard):
     [button] = [b for b in at.button if b.label == "Find segments"]
     at = button.click().run()
     assert not at.exception, [e.value for e in at.exception]
-    _, seg = at.session_state[state.SEGMENTATION]
+    run_id = at.session_state[state.RUN]  # the run goes on in the background: wait for it
+    deadline = time.monotonic() + 180
+    while service.get_run(run_id).status in ("queued", "running"):
+        assert time.monotonic() < deadline, f"run {run_id} did not end"
+        time.sleep(0.2)
+    at = at.run()
+    assert service.get_run(run_id).status == "done"
+    seg = background.runner().result(run_id)
+    assert seg is not None
     assert "card" not in seg.prep.used and seg.prep.outcome_columns == ("card",)
     shown = [m.value for m in at.markdown if m.value.startswith("Outcomes (not clustered on)")]
     assert len(shown) == 2 and all("card " in text and "overall" in text for text in shown)
