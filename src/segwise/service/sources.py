@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from segwise.config import Settings, get_settings
 from segwise.errors import InputError
@@ -24,8 +24,10 @@ from segwise.features.rfm import RfmOptions
 from segwise.io import folders, mpesa
 from segwise.io.database import export_to_parquet, is_database_url, masked
 from segwise.io.manifest import LogManifest, read_manifest
-from segwise.service.datasets import DatasetInfo, KindChoice, ingest
 from segwise.store.lake import file_hash
+
+if TYPE_CHECKING:  # the catalog is only opened to store (rfm on a file never opens it)
+    from segwise.service.datasets import DatasetInfo, KindChoice
 
 InputFormat = Literal["auto", "mpesa"]
 FORMATS = ("auto", "mpesa")
@@ -229,6 +231,8 @@ def ingest_input(
     query as a dataset (see ``ingest``). An assembled input is named after its table (or
     "query"), folder, pattern or statement unless ``name`` says otherwise; the same files
     give the same dataset."""
+    from segwise.service.datasets import ingest
+
     with prepared_input(
         source,
         table=table,
