@@ -8,7 +8,7 @@ from typing import Any
 from segwise.config import Settings, get_settings
 from segwise.segment.drift import feature_drift, kept_name, largest_moves, migration
 from segwise.service.results import read_assignments, run_segments
-from segwise.service.runs import RFM_COLUMNS
+from segwise.service.run_tables import RFM_COLUMNS
 from segwise.value.clv import VALUE_COLUMNS
 
 NOT_FEATURES = {"customer_id", "segment", "segment_name", "rfm_segment"}

@@ -7,13 +7,11 @@ done, in one transaction with its segments; a killed run is marked failed at the
 
 from __future__ import annotations
 
-import math
 import os
-import platform
 import secrets
 import socket
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,15 +20,13 @@ from segwise.config import Settings, get_settings
 from segwise.errors import InputError, NotDoneError, NotFoundError
 from segwise.features.rfm import DEFAULT_GRID, RfmOptions, SegmentGrid
 from segwise.service.datasets import LINE_ROLES, DatasetInfo, ingest, open_catalog
+from segwise.service.run_tables import jsonable, versions, write_run_files
 from segwise.service.segments import MIN_SHARE, SegmentOptions
 from segwise.store.catalog import Catalog, ModelRow, Run, SegmentRow, now
 from segwise.store.lake import run_path, staged_folder
 
 if TYPE_CHECKING:
     from segwise.segment.pipeline import Progress, Segmentation
-
-RFM_COLUMNS = ("r_score", "f_score", "m_score", "rfm_code")
-PROJECTED = 5_000  # customers kept for the stored 2-D/3-D projection
 
 
 @dataclass(frozen=True)
@@ -122,7 +118,7 @@ def start_run(
         summary={},
         metrics={},
         timings={"ingest_s": round(time.perf_counter() - started, 3)},
-        versions=_versions(),
+        versions=versions(),
         pid=os.getpid(),
         host=socket.gethostname(),
         created=now(),
@@ -345,9 +341,9 @@ def _execute(
             manifest={"metrics": metrics, "names": list(seg.names)},
             created=now(),
         )
-        _write_run_files(seg, folder)
+        write_run_files(seg, folder)
         timings["store_s"] = round(time.perf_counter() - clock, 3)
-    summary = _jsonable(seg.summary())
+    summary = jsonable(seg.summary())
     segments = [
         SegmentRow(
             run_id=row.id,
@@ -355,7 +351,7 @@ def _execute(
             name=name,
             size=int(p.size),
             share=float(p.share),
-            profile=_jsonable(
+            profile=jsonable(
                 p.to_dict()
                 | {"outcomes": [r.to_dict() for r in rates]}
                 | {"value": seg.segment_value.get(p.segment)}  # a log's value, else None
@@ -376,63 +372,10 @@ def _execute(
         model_row,
         k=seg.k,
         summary=summary,
-        metrics=_jsonable(metrics),
+        metrics=jsonable(metrics),
         timings=timings,
         path=str(run_path(settings.home, row.id).relative_to(settings.home)),
         finished=now(),
     )
     seg.extra["run"] = row.id
     return seg
-
-
-def _write_run_files(seg: Segmentation, folder: Path) -> None:
-    """The run's tables: assignments (with RFM for a log), a projection sample, standings."""
-    from segwise.segment.profile import feature_quantiles
-    from segwise.store.lake import write_run_tables
-
-    table = seg.assignments()
-    if seg.kind == "transactions":
-        extra = seg.features[[c for c in RFM_COLUMNS if c in seg.features.columns]]
-        extra = extra.assign(rfm_segment=seg.features.get("segment"))
-        table = table.join(extra.reset_index(drop=True))
-    write_run_tables(
-        folder,
-        assignments=table,
-        ids=seg.features.index.astype(str),
-        labels=seg.labels,
-        coords=seg.projection.coords_3d,
-        explained=seg.projection.explained_variance_3d,
-        quantiles=feature_quantiles(seg.features, seg.prep.used),
-        projected=PROJECTED,
-    )
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import version
-
-    found = {"python": platform.python_version()}
-    for package in ("segwise", "scikit-learn", "duckdb", "pandas"):
-        try:
-            found[package] = version(package)
-        except Exception:
-            found[package] = "unknown"
-    return found
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON values: numpy numbers as Python ones, NaN as None, tuples as lists."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "__dataclass_fields__"):
-        return _jsonable(asdict(value))
-    return str(value)
