@@ -34,11 +34,11 @@ def now() -> datetime:
 class Catalog:
     """Datasets and runs of one SEGWISE_HOME (or one shared PostgreSQL database)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, fresh: bool = True) -> None:
         self.url = url
         self.engine = _engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.migrate()
+        self.migrate(fresh=fresh)
 
     @classmethod
     def open(cls, home: Path, url: str | None = None) -> Catalog:
@@ -48,11 +48,21 @@ class Catalog:
             url = f"sqlite:///{home / 'catalog.db'}"
         return _open(url)
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest revision (Alembic), a no-op when it is there."""
+    def migrate(self, *, fresh: bool = True) -> None:
+        """Bring the schema to the newest revision, a no-op when it is there.
+
+        An empty database gets the newest schema at once and is stamped at ``HEAD`` (Alembic's
+        recipe for new databases: a fresh catalog costs no migration scripts); one that holds
+        an older revision is upgraded by the migrations. ``fresh=False`` always runs the
+        migrations (the test that holds them equal to the schema)."""
         try:
             with self.engine.connect() as con:
-                if _revision(con) == HEAD:
+                revision = _revision(con)
+                if revision == HEAD:
+                    return
+                if fresh and revision is None and not inspect(con).get_table_names():
+                    _create_at_head(con)
+                    con.commit()
                     return
                 from alembic import command
                 from alembic.config import Config
@@ -225,6 +235,20 @@ def _engine(url: str) -> Engine:
             cursor.close()
 
     return engine
+
+
+def _create_at_head(con: Any) -> None:
+    """Every table of the newest schema, and Alembic's version row saying so."""
+    from segwise.store import accounts  # noqa: F401 (its tables join Base's metadata)
+
+    Base.metadata.create_all(con)
+    con.execute(
+        text(
+            "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+            "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+        )
+    )
+    con.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": HEAD})
 
 
 def _revision(con: Any) -> str | None:
