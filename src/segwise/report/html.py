@@ -22,12 +22,13 @@ from segwise.io.atomic import atomic_path
 from segwise.report import charts
 from segwise.report.charts import format_number
 from segwise.report.data_facts import data_facts, thousands
+from segwise.report.value_check import value_check_chart, value_check_context
 from segwise.segment.pipeline import Segmentation
 from segwise.segment.profile import SegmentProfile, profile_segments
 
 __all__ = ["SECTIONS", "render_report", "sections_for", "segment_cards", "write_report"]
 
-#: Section id -> heading, in page order ("rfm" only for transaction logs).
+#: Section id -> heading, in page order ("rfm" and "value_check" only for transaction logs).
 SECTIONS: dict[str, str] = {
     "overview": "Overview",
     "sizes": "Segment sizes",
@@ -35,6 +36,7 @@ SECTIONS: dict[str, str] = {
     "profiles": "Segment profiles",
     "map": "Segment map",
     "rfm": "RFM grid",
+    "value_check": "How well value is predicted",
     "k": "Number of segments",
     "correlations": "Feature correlations",
     "data": "Data and cleaning",
@@ -93,6 +95,7 @@ def render_report(seg: Segmentation, *, title: str = "Customer segments") -> str
         "k": charts.k_selection_chart(seg.k_selection) if seg.k_selection else None,
         "correlations": charts.correlation_chart(seg.features, used),
         "rfm": charts.rfm_grid_chart(*rfm["cells"]) if rfm else None,
+        "value_check": value_check_chart(seg),
     }
     context = {
         "title": title,
@@ -105,6 +108,7 @@ def render_report(seg: Segmentation, *, title: str = "Customer segments") -> str
         "map_points": len(rows),
         "k": _k_context(seg),
         "rfm": rfm,
+        "value_check": value_check_context(seg),
         "data": data_facts(seg, used),
         "plotly_js": Markup(_plotly_js()),
     }
@@ -131,7 +135,8 @@ def sections_for(seg: Segmentation) -> list[tuple[str, str]]:
     has_rfm = seg.kind == "transactions" and all(
         c in seg.features.columns for c in ("r_score", "f_score", "m_score", "segment")
     )
-    return [(key, text) for key, text in SECTIONS.items() if key != "rfm" or has_rfm]
+    logs_only = {"rfm": has_rfm, "value_check": seg.kind == "transactions"}
+    return [(key, text) for key, text in SECTIONS.items() if logs_only.get(key, True)]
 
 
 @lru_cache(maxsize=1)
