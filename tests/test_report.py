@@ -124,6 +124,8 @@ def test_log_report_is_self_contained_and_complete(log_html: str, log_run: Segme
     for _, heading in sections_for(log_run):
         assert f"<h2>{escape(heading)}</h2>" in log_html
     assert [key for key, _ in sections_for(log_run)] == list(SECTIONS)
+    # made without a run (no value, so no hold-out check): the section says so in one line
+    assert "No hold-out check: this run did not value its customers." in log_html
     _check_segments(log_html, log_run)
     specs = _chart_specs(log_html)
     assert set(specs) == {f"chart-{k}" for k in ("sizes", "profiles", "map2d", "map3d", "k")} | {
@@ -174,6 +176,7 @@ def test_table_report_escapes_user_text(table_html: str, table_run: Segmentation
     for _, heading in sections_for(table_run):
         assert f"<h2>{escape(heading)}</h2>" in table_html
     assert "rfm" not in dict(sections_for(table_run))
+    assert "value_check" not in dict(sections_for(table_run))
     _check_segments(table_html, table_run)
     assert HOSTILE not in table_html and HOSTILE_VALUE not in table_html
     assert "<script>alert" not in table_html and "<img" not in table_html

@@ -167,3 +167,27 @@ def test_value_false_skips_it(served):
     assert all(
         s["value"] is None for s in client.get(f"/v1/runs/{quick}/segments", headers=HEADERS).json()
     )
+
+
+def test_the_holdout_check_on_the_runs_stored_lines_equals_the_logs(served, cdnow_log, cli):
+    client, run, _ = served
+    params = {"calibration_end": "1997-09-30", "horizon": "26w", "holdout": "39w"}
+    answer = client.get(f"/v1/runs/{run}/value", params=params, headers=HEADERS)
+    assert answer.status_code == 200, answer.text
+    found = answer.json()["holdout"]
+    flags = ("--calibration-end", "1997-09-30", "--horizon", "26w", "--holdout", "39w")
+    result = cli("value", cdnow_log, *flags, "--json")
+    assert result.exit_code == 0, result.stderr
+    local = json.loads(result.stdout)["holdout"]
+    assert {k: found[k] for k in local} == local  # the stored lines give the log's check
+    assert [g["customers"] for g in found["groups"]] == [1411, 439, 214, 100, 62, 38, 29, 64]
+    assert found["actual_total"] == 1882
+    # the run made its own check for its report: the last 13 weeks before its as-of date
+    stored = client.get(f"/v1/runs/{run}", headers=HEADERS).json()["summary"]["value_check"]
+    result = cli("value", cdnow_log, "--holdout", "13w", "--json")
+    assert stored == json.loads(result.stdout)["holdout"]
+    assert stored["holdout_end"] == "1998-06-30"
+    short = client.get(f"/v1/runs/{run}/value", params={"holdout": "520w"}, headers=HEADERS)
+    assert short.status_code == 200 and short.json()["holdout"]["note"].startswith(
+        "No hold-out check: "
+    )

@@ -43,6 +43,37 @@ class CustomerValuePublic(BaseModel):
     churn_risk: str | None = Field(description="high, medium, low, or one-time.")
 
 
+class HoldoutGroupPublic(BaseModel):
+    """One group of the hold-out check: customers by repeat purchases before the hold-out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    repeat_purchases: str = Field(description="Repeat purchases before: 0, 1, ..., 6, 7+.")
+    customers: int
+    actual_mean: float = Field(description="Purchase days per customer in the hold-out.")
+    predicted_mean: float = Field(description="The same, as BG/NBD expected it.")
+    actual_total: float
+    predicted_total: float
+
+
+class HoldoutCheckPublic(BaseModel):
+    """How well the purchases are predicted: BG/NBD learned up to the calibration end, its
+    expectation beside the actual purchases of the hold-out; or only a note saying why not."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    calibration_end: date
+    holdout_start: date
+    holdout_end: date
+    holdout_weeks: float
+    note: str | None = Field(default=None, description="Why there is no check, in words.")
+    customers: int | None = None
+    bgnbd: dict[str, float] | None = Field(default=None, description="Fitted before.")
+    groups: list[HoldoutGroupPublic] = Field(default_factory=list)
+    actual_total: float | None = None
+    predicted_total: float | None = None
+
+
 class RunValuePublic(BaseModel):
     """P(alive), expected purchases and value of a run's customers (BG/NBD + Gamma-Gamma)."""
 
@@ -96,3 +127,6 @@ class RunValuePublic(BaseModel):
         description="Customers per band: high, medium, low, one-time."
     )
     segments: list[SegmentValuePublic]
+    holdout: HoldoutCheckPublic | None = Field(
+        default=None, description="The hold-out check, when asked for (holdout=13w)."
+    )

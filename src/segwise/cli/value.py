@@ -39,6 +39,13 @@ def value(
     discount_rate: Annotated[
         float, typer.Option(help="Annual discount rate for CLV, e.g. 0.1 for 10%.")
     ] = 0.0,
+    holdout: Annotated[
+        str | None,
+        typer.Option(
+            help="Check the predictions on a hold-out, e.g. 13w: the weeks after "
+            "--calibration-end, else the last weeks of the log."
+        ),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Write one row per customer (.csv .parquet .xlsx).")
     ] = None,
@@ -56,14 +63,15 @@ def value(
     """What each customer is worth and how likely they are to stay (BG/NBD + Gamma-Gamma).
 
     Per customer: p_alive, expected_purchases and expected_value over the horizon, clv
-    (discounted) and a churn_risk band; totals per RFM segment.
+    (discounted) and a churn_risk band; totals per RFM segment. --holdout adds predicted
+    beside actual repeat purchases in a hold-out, per group of customers.
     Example: segwise value shop.csv --horizon 180d --discount-rate 0.1 --out value.csv
     """
     from segwise import service
 
     if out is not None:
         service.check_output_path(out)
-    options = service.value_options(horizon, calibration_end, discount_rate)
+    options = service.value_options(horizon, calibration_end, discount_rate, holdout)
     columns = column_flags(customer, date, invoice, amount, quantity, price)
     rfm = rfm_flags(columns, date_format, None, 5, None)
     with service.local_input(log, options=rfm, input_format=input_format) as path:
@@ -110,5 +118,36 @@ def render_value(summary: dict[str, Any]) -> None:
     console.print(table)
     risk = ", ".join(f"{k} {v:,}" for k, v in summary["churn_risk"].items())
     console.print(f"Churn risk: {risk}")
+    if summary.get("holdout"):
+        render_holdout(console, summary["holdout"])
     if summary.get("out"):
         console.print(f"Wrote {summary['out']}")
+
+
+def render_holdout(console: Any, check: dict[str, Any]) -> None:
+    """The hold-out check: predicted beside actual repeat purchases per group, or its note."""
+    from rich.table import Table
+
+    if check.get("note"):
+        console.print(check["note"])
+        return
+    table = Table(
+        title=f"Hold-out check: learned up to {check['calibration_end']}, purchases "
+        f"{check['holdout_start']} to {check['holdout_end']} ({check['holdout_weeks']:g} weeks)"
+    )
+    for col in ("Repeat purchases before", "Customers", "Actual per customer", "Predicted"):
+        table.add_column(col, justify="right")
+    for group in check["groups"]:
+        table.add_row(
+            group["repeat_purchases"],
+            f"{group['customers']:,}",
+            f"{group['actual_mean']:.3f}",
+            f"{group['predicted_mean']:.3f}",
+        )
+    table.add_row(
+        "all",
+        f"{check['customers']:,}",
+        f"{check['actual_total']:,.0f} in total",
+        f"{check['predicted_total']:,.0f} in total",
+    )
+    console.print(table)

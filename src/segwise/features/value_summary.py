@@ -27,6 +27,16 @@ def purchase_lines_sql(classified: str) -> str:
     )
 
 
+def purchase_days_sql(lines: str, where: str) -> str:
+    """The purchase days of ``lines`` that match ``where``: customer_id, day, spend (the net of
+    the day's lines); a day counts when one of its lines is not a return."""
+    return f"""SELECT customer_id, day, sum(value) AS spend
+  FROM {relation(lines, "l")}
+  WHERE {where}
+  GROUP BY customer_id, day
+  HAVING max(CASE WHEN is_return THEN 0 ELSE 1 END) = 1"""
+
+
 def value_summary_sql(
     lines: str,
     *,
@@ -42,11 +52,7 @@ def value_summary_sql(
     end_day = f"DATE '{end.isoformat()}'"
     span = dialect.days_between
     return f"""WITH days AS (
-  SELECT customer_id, day, sum(value) AS spend
-  FROM {relation(lines, "l")}
-  WHERE day <= {end_day}
-  GROUP BY customer_id, day
-  HAVING max(CASE WHEN is_return THEN 0 ELSE 1 END) = 1
+  {purchase_days_sql(lines, f"day <= {end_day}")}
 ), customers AS (
   SELECT customer_id, count(*) - 1 AS x, min(day) AS first_day, max(day) AS last_day,
          sum(spend) - min_by(spend, day) AS repeat_spend
@@ -59,6 +65,24 @@ SELECT {customer_text} AS customer_id,
        CAST({span.format(start="first_day", end=end_day)} AS DOUBLE) / {period_days} AS "T",
        CASE WHEN x > 0 THEN CAST(repeat_spend AS DOUBLE) / x ELSE 0.0 END AS mean_repeat_value
 FROM customers"""
+
+
+def holdout_rows_sql(lines: str, *, end: date, holdout_end: date, period_days: int) -> str:
+    """Per distinct (x, t_x, T) row of the summary up to ``end`` (``value_summary_sql``): its
+    customers and their purchase days in the hold-out, after ``end`` up to ``holdout_end``
+    (columns x, t_x, T, customers, actual). Customers first seen in the hold-out are not in
+    it: the models say nothing of them."""
+    later = purchase_days_sql(
+        lines, f"day > DATE '{end.isoformat()}' AND day <= DATE '{holdout_end.isoformat()}'"
+    )
+    summary = value_summary_sql(lines, end=end, period_days=period_days)
+    return f"""WITH summary AS ({summary}),
+later AS (SELECT customer_id, count(*) AS days FROM ({later}) AS d GROUP BY customer_id)
+SELECT CAST(s.repeat_purchases AS DOUBLE) AS x, s.t_x, s."T", count(*) AS customers,
+       CAST(coalesce(sum(h.days), 0) AS DOUBLE) AS actual
+FROM summary AS s LEFT JOIN later AS h ON s.customer_id = h.customer_id
+GROUP BY s.repeat_purchases, s.t_x, s."T"
+ORDER BY 1, 2, 3"""
 
 
 def _number(value: float) -> str:

@@ -19,15 +19,16 @@ from markupsafe import Markup
 
 from segwise import __version__
 from segwise.io.atomic import atomic_path
-from segwise.io.validate import REASONS
 from segwise.report import charts
 from segwise.report.charts import format_number
+from segwise.report.data_facts import data_facts, thousands
+from segwise.report.value_check import value_check_chart, value_check_context
 from segwise.segment.pipeline import Segmentation
 from segwise.segment.profile import SegmentProfile, profile_segments
 
 __all__ = ["SECTIONS", "render_report", "sections_for", "segment_cards", "write_report"]
 
-#: Section id -> heading, in page order ("rfm" only for transaction logs).
+#: Section id -> heading, in page order ("rfm" and "value_check" only for transaction logs).
 SECTIONS: dict[str, str] = {
     "overview": "Overview",
     "sizes": "Segment sizes",
@@ -35,6 +36,7 @@ SECTIONS: dict[str, str] = {
     "profiles": "Segment profiles",
     "map": "Segment map",
     "rfm": "RFM grid",
+    "value_check": "How well value is predicted",
     "k": "Number of segments",
     "correlations": "Feature correlations",
     "data": "Data and cleaning",
@@ -46,24 +48,6 @@ RFM_LABELS = {
     "recency": "Recency (days since last purchase)",
     "frequency": "Frequency (purchases)",
     "monetary": "Monetary (net spend)",
-}
-_INPUT_LABELS = {
-    "file": "File",
-    "format": "Format",
-    "encoding": "Encoding",
-    "delimiter": "Delimiter",
-    "rows": "Rows",
-    "sheet": "Sheet",
-}
-_ROLE_LABELS = {
-    "customer": "Customer id",
-    "date": "Date",
-    "invoice": "Invoice",
-    "quantity": "Quantity",
-    "price": "Unit price",
-    "amount": "Amount",
-    "product": "Product code",
-    "description": "Description",
 }
 
 
@@ -97,15 +81,6 @@ class SegmentCard:
     value: str = ""  # a log's customer value, in words ("1,204 customers, expected value ...")
 
 
-@dataclass(frozen=True)
-class Fact:
-    """One labelled value of the data section; ``items`` shows a list of column names."""
-
-    label: str
-    value: str = ""
-    items: list[str] = field(default_factory=list)
-
-
 def render_report(seg: Segmentation, *, title: str = "Customer segments") -> str:
     """The whole report as one HTML text (UTF-8, self-contained, opens offline)."""
     used = [c for c in seg.prep.used if c in seg.features.columns]
@@ -120,6 +95,7 @@ def render_report(seg: Segmentation, *, title: str = "Customer segments") -> str
         "k": charts.k_selection_chart(seg.k_selection) if seg.k_selection else None,
         "correlations": charts.correlation_chart(seg.features, used),
         "rfm": charts.rfm_grid_chart(*rfm["cells"]) if rfm else None,
+        "value_check": value_check_chart(seg),
     }
     context = {
         "title": title,
@@ -132,7 +108,8 @@ def render_report(seg: Segmentation, *, title: str = "Customer segments") -> str
         "map_points": len(rows),
         "k": _k_context(seg),
         "rfm": rfm,
-        "data": _data_facts(seg, used),
+        "value_check": value_check_context(seg),
+        "data": data_facts(seg, used),
         "plotly_js": Markup(_plotly_js()),
     }
     return _environment().get_template("report.html.j2").render(context)
@@ -158,7 +135,8 @@ def sections_for(seg: Segmentation) -> list[tuple[str, str]]:
     has_rfm = seg.kind == "transactions" and all(
         c in seg.features.columns for c in ("r_score", "f_score", "m_score", "segment")
     )
-    return [(key, text) for key, text in SECTIONS.items() if key != "rfm" or has_rfm]
+    logs_only = {"rfm": has_rfm, "value_check": seg.kind == "transactions"}
+    return [(key, text) for key, text in SECTIONS.items() if logs_only.get(key, True)]
 
 
 @lru_cache(maxsize=1)
@@ -170,7 +148,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["number"] = _thousands
+    env.filters["number"] = thousands
     env.filters["money"] = lambda v, digits=2: f"{float(v):,.{digits}f}"
     env.filters["percent"] = lambda v, digits=1: f"{float(v):.{digits}%}"
     return env
@@ -184,15 +162,6 @@ def _plotly_js() -> str:
     if "</script" in js.lower():  # cannot happen with today's bundle; never end the tag early
         js = js.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
     return js
-
-
-def _thousands(value: object) -> str:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        return str(value)
-    number = float(value)
-    if not math.isfinite(number):
-        return "–"
-    return f"{number:,.0f}" if number == int(number) else f"{number:,.2f}"
 
 
 def _feature_label(seg: Segmentation, feature: str) -> str:
@@ -344,86 +313,3 @@ def _rfm(seg: Segmentation) -> dict[str, Any] | None:
     if cells is None:
         return None
     return {"cells": cells, "bins": bins, "segments": summary.get("segments") or []}
-
-
-def _input_facts(source: dict[str, Any]) -> list[Fact]:
-    facts = []
-    for key, value in source.items():
-        if value is None or value == "":
-            continue
-        text = repr(value) if key == "delimiter" else _thousands(value)
-        facts.append(Fact(_INPUT_LABELS.get(key, key.replace("_", " ").capitalize()), text))
-    return facts
-
-
-def _data_facts(seg: Segmentation, used: list[str]) -> dict[str, Any]:
-    prep = seg.prep
-    columns = [
-        Fact("Features used", items=list(used)),
-        Fact("Identifier columns (left out)", items=list(prep.id_columns)),
-        Fact("Constant or almost constant (left out)", items=list(prep.constant_columns)),
-        Fact("Text with too many answers (left out)", items=list(prep.dropped_text_columns)),
-        Fact("Dates and other unsupported types (left out)", items=list(prep.unsupported_columns)),
-        Fact("Yes/no columns (coded 0/1)", items=list(prep.binary_columns)),
-        Fact(
-            "Ordered answers (coded by rank)",
-            items=[f"{c}: {' < '.join(levels)}" for c, levels in prep.ordinal_columns.items()],
-        ),
-        Fact("Categories (one indicator per answer)", items=list(prep.onehot_columns)),
-        Fact("Log-transformed (skewed)", items=list(prep.log_columns)),
-        Fact(
-            "Outcomes (described per segment, not clustered on)", items=list(prep.outcome_columns)
-        ),
-    ]
-    n = max(len(seg.labels), 1)
-    imputed = [
-        Fact(column, f"{count:,} rows ({count / n:.1%})")
-        for column, count in prep.imputed_columns.items()
-    ]
-    out: dict[str, Any] = {
-        "columns": [f for f in columns if f.items],
-        "imputed": imputed,
-        "input": [],
-        "cleaning": None,
-    }
-    if seg.kind == "transactions" and "rfm" in seg.extra:
-        rfm = seg.extra["rfm"]
-        report = rfm.get("report") or {}
-        lines = max(int(report.get("lines") or 0), 1)
-        out["input"] = _input_facts(rfm.get("input") or {})
-        out["cleaning"] = {
-            "facts": [
-                Fact("Lines read", _thousands(report.get("lines", 0))),
-                Fact("Lines kept", _thousands(report.get("kept_lines", 0))),
-                Fact(
-                    "Cancellations and returns (kept: they lower net spend, not purchases)",
-                    _thousands(report.get("returns", 0)),
-                ),
-                Fact(
-                    "Customers with no purchase (left out)",
-                    _thousands(report.get("customers_without_purchase", 0)),
-                ),
-            ],
-            "dropped": [
-                (reason, int(count), count / lines, REASONS.get(reason, reason))
-                for reason, count in (report.get("dropped") or {}).items()
-                if count
-            ],
-            "mapping": [
-                (_ROLE_LABELS.get(role, role), column)
-                for role, column in (rfm.get("mapping") or {}).items()
-            ],
-            "settings": [
-                Fact("Date format", str(rfm.get("date_format") or "ISO / detected")),
-                Fact("As-of date", str(rfm.get("as_of", ""))),
-                Fact("Score bins", str(rfm.get("bins", ""))),
-                Fact("Customers", _thousands(rfm.get("customers", len(seg.labels)))),
-            ],
-        }
-    else:
-        source = dict(seg.extra.get("input") or {})
-        source.setdefault("rows", len(seg.labels))
-        out["input"] = _input_facts(source)
-        ident = seg.extra.get("id_column")
-        out["input"].append(Fact("Customer id", str(ident) if ident else "row number"))
-    return out

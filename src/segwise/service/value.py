@@ -58,6 +58,7 @@ class ValueOptions:
     horizon_days: int = 180
     calibration_end: date | None = None
     discount_rate: float = 0.0
+    holdout_days: int | None = None  # the hold-out check's length, when asked for
 
     def __post_init__(self) -> None:
         if not 1 <= self.horizon_days <= 3650:
@@ -69,21 +70,28 @@ class ValueOptions:
                 f"--discount-rate {self.discount_rate} is out of range",
                 hint="give an annual rate between 0 and 1, e.g. 0.1 for 10%",
             )
+        if self.holdout_days is not None and not 7 <= self.holdout_days <= 3640:
+            raise InputError(
+                f"--holdout {self.holdout_days}d is out of range", hint="use 1w to 520w"
+            )
 
 
-def parse_horizon(text: str) -> int:
+def parse_horizon(text: str, flag: str = "--horizon") -> int:
     """``180d``, ``26w`` or ``180`` (days) as a number of days."""
     found = re.fullmatch(r"\s*(\d+)\s*([dw]?)\s*", text.lower())
     if not found:
-        raise InputError(f"--horizon '{text}' is not a duration", hint="use e.g. 180d or 26w")
+        raise InputError(f"{flag} '{text}' is not a duration", hint="use e.g. 180d or 26w")
     return int(found.group(1)) * (7 if found.group(2) == "w" else 1)
 
 
 def value_options(
-    horizon: str = "180d", calibration_end: str | None = None, discount_rate: float = 0.0
+    horizon: str = "180d",
+    calibration_end: str | None = None,
+    discount_rate: float = 0.0,
+    holdout: str | None = None,
 ) -> ValueOptions:
     """The flags of ``segwise value`` (``--horizon 180d``, ``--calibration-end YYYY-MM-DD``,
-    ``--discount-rate R``) as checked options."""
+    ``--discount-rate R``, ``--holdout 13w``) as checked options."""
     end = None
     if calibration_end is not None:
         try:
@@ -92,7 +100,8 @@ def value_options(
             raise InputError(
                 f"--calibration-end '{calibration_end}' is not a date", hint="use YYYY-MM-DD"
             ) from None
-    return ValueOptions(parse_horizon(horizon), end, discount_rate)
+    days = None if holdout is None else parse_horizon(holdout, "--holdout")
+    return ValueOptions(parse_horizon(horizon), end, discount_rate, days)
 
 
 @dataclass(frozen=True)
@@ -150,10 +159,18 @@ def compute_value(
     settings: Settings | None = None,
 ) -> CustomerValue:
     """P(alive), expected purchases and value over the horizon, CLV and churn risk per
-    customer of a log; stops with one line when the log cannot support the models."""
+    customer of a log; stops with one line when the log cannot support the models. With
+    ``options.holdout_days``, also the hold-out check (``check``: service/value_check.py)."""
     options = options or ValueOptions()
     con, summary, end = _summary(path, options.calibration_end, rfm, engine, settings)
-    return value_in_sql(con, summary, options, end, str(path), by="rfm_segment")
+    found = value_in_sql(con, summary, options, end, str(path), by="rfm_segment")
+    if options.holdout_days is not None:
+        from segwise.service.value_check import check_log
+
+        found.check = check_log(
+            path, options.holdout_days, options.calibration_end, rfm, settings=settings
+        )
+    return found
 
 
 def value_of(

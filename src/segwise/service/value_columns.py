@@ -43,12 +43,18 @@ class RunValue:
     segments: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
+def stored_lines_sql(lines: Path | str) -> str:
+    """A stored log's lines (Parquet) as the summary reads them: customer_id, day, value,
+    is_return."""
+    return (
+        "SELECT customer_id, day, value, quantity < 0 AS is_return "
+        f"FROM read_parquet({literal(str(lines))})"
+    )
+
+
 def stored_summary_sql(lines: Path | str, end: date) -> str:
     """The repeat-purchase summary (weeks) of a stored log's lines up to ``end``, inclusive."""
-    kept = (
-        "SELECT customer_id, day, value, quantity < 0 AS is_return "
-        f"FROM read_parquet({literal(str(lines))}) WHERE day <= DATE '{end.isoformat()}'"
-    )
+    kept = f"{stored_lines_sql(lines)} WHERE day <= DATE '{end.isoformat()}'"
     return value_summary_sql(kept, end=end, period_days=PERIOD_DAYS)
 
 
@@ -147,9 +153,14 @@ def _plain_note(error: InputError) -> str:
 
 def add_run_value(seg: Segmentation, lines: Path | str, as_of: date) -> None:
     """Give a log's segmentation its value columns, per-segment value and ``extra["value"]``
-    (or only the note saying why not), learned up to the day before ``as_of``."""
-    found = run_value_columns(lines, as_of - timedelta(days=1), seg.assignments())
+    (or only the note saying why not), learned up to the day before ``as_of``, and the
+    hold-out check of the last 13 weeks before that day (``extra["value_check"]``)."""
+    from segwise.service.value_check import check_stored_lines
+
+    end = as_of - timedelta(days=1)
+    found = run_value_columns(lines, end, seg.assignments())
     seg.extra["value"] = found.summary
+    seg.extra["value_check"] = check_stored_lines(lines, end).summary()
     if found.columns is not None:
         seg.value_columns = found.columns
         seg.segment_value = found.segments

@@ -27,7 +27,8 @@ def run_value(
     run_id: str, options: ValueOptions | None = None, *, settings: Settings | None = None
 ) -> CustomerValue:
     """P(alive), expected purchases and value, CLV and churn risk of a run's customers, with
-    totals per segment of the run (``segments``); a run of a customer table is refused."""
+    totals per segment of the run (``segments``); a run of a customer table is refused. With
+    ``options.holdout_days``, also the hold-out check on the run's stored lines (``check``)."""
     settings = settings or get_settings()
     return _run_value(str(settings.home), settings.database_url, run_id, options or ValueOptions())
 
@@ -59,7 +60,14 @@ def _run_value(home: str, url: str | None, run_id: str, options: ValueOptions) -
             f"run {run.id} has no customer with a purchase up to {end}",
             hint="use a later calibration end",
         )
-    return value_of(frame, options, end, f"run {run.id}")
+    found = value_of(frame, options, end, f"run {run.id}")
+    if options.holdout_days is not None:
+        from segwise.service.value_check import check_stored_lines
+
+        found.check = check_stored_lines(
+            Path(home) / dataset.path, end, options.holdout_days, options.calibration_end
+        )
+    return found
 
 
 def _last_day(con: duckdb.DuckDBPyConnection, lines: str) -> date:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from segwise.service.value import ValueOptions
+    from segwise.service.value_check import ValueCheck
 
 MIN_REPEAT_CUSTOMERS = 20
 """Fewer customers with a repeat purchase than this cannot pin down four BG/NBD parameters."""
@@ -64,6 +65,7 @@ class CustomerValue:
     gamma_gamma: dict[str, float]
     segments: list[SegmentValue]
     totals: dict[str, Any]
+    check: ValueCheck | None = None  # the hold-out check, when asked for
 
     @cached_property
     def customers(self) -> pd.DataFrame:
@@ -91,7 +93,7 @@ class CustomerValue:
             "clv": self.totals["clv"],
             "churn_risk": self.totals["churn_risk"],
             "segments": [vars(s) for s in self.segments],
-        }
+        } | ({"holdout": self.check.summary()} if self.check is not None else {})
 
 
 def value_in_sql(

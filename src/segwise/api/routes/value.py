@@ -34,11 +34,21 @@ async def run_value(
     discount_rate: Annotated[
         float, Query(ge=0, lt=1, description="Annual, for clv, e.g. 0.1.")
     ] = 0.0,
+    holdout: Annotated[
+        str | None,
+        Query(
+            max_length=12,
+            description="Also check the predictions on a hold-out, e.g. 13w: the weeks after "
+            "calibration_end, else the last weeks of the log.",
+        ),
+    ] = None,
 ) -> RunValuePublic:
     """BG/NBD + Gamma-Gamma fitted on the run's log: the models, totals, churn-risk bands and
     per segment of the run the customers, expected purchases and value, CLV, mean P(alive)
     and share likely lapsed. Only runs on transaction logs; 422 when the log cannot support
-    the models (too few repeat customers, shorter than the horizon, no convergence)."""
-    options = service.value_options(horizon, calibration_end, discount_rate)
+    the models (too few repeat customers, shorter than the horizon, no convergence). With
+    ``holdout``, also ``holdout``: predicted beside actual repeat purchases in the hold-out
+    per group of customers, or a ``note`` when the log cannot support the check."""
+    options = service.value_options(horizon, calibration_end, discount_rate, holdout)
     found = await run_in_threadpool(service.run_value, run_id, options, settings=settings)
     return RunValuePublic.model_validate(found.summary() | {"run": run_id})
