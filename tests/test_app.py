@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from run_waiting import wait_until_ended
 from segwise import service
 from segwise.app import background, exports, forms, state
 from segwise.app.widgets import plain
@@ -75,10 +76,7 @@ def find_segments(at: AppTest) -> tuple[AppTest, str]:
     """Press "Find segments", wait for the background run to end, and show the page again."""
     at = click(at, "Find segments")
     run_id = at.session_state[state.RUN]
-    deadline = time.monotonic() + TIMEOUT
-    while service.get_run(run_id).status in ("queued", "running"):
-        assert time.monotonic() < deadline, f"run {run_id} did not end"
-        time.sleep(0.2)
+    wait_until_ended(run_id)
     return at.run(), run_id
 
 
@@ -613,7 +611,6 @@ def test_an_admin_adds_and_disables_an_account(shop_csv):
 
 
 def test_a_sign_in_expires(shop_csv):
-    import time
 
     from segwise.app import signin
 

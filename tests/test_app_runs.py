@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import html
 import threading
-import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from run_waiting import wait_until_ended
 from segwise import service
 from segwise.app import background, state
 from segwise.demo import generate_log, write_log
@@ -43,14 +43,6 @@ def open_page(at: AppTest, page: str) -> AppTest:
 def click(at: AppTest, label: str) -> AppTest:
     [button] = [b for b in at.button if b.label == label]
     return button.click().run()
-
-
-def wait_until_ended(run_id: str) -> str:
-    deadline = time.monotonic() + TIMEOUT
-    while (status := service.get_run(run_id).status) in ("queued", "running"):
-        assert time.monotonic() < deadline, f"run {run_id} did not end"
-        time.sleep(0.2)
-    return status
 
 
 def headings(at: AppTest) -> list[str]:

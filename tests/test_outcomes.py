@@ -173,6 +173,7 @@ def test_multiclass_outcome_gives_the_commonest_answer_share():
 def test_dashboard_sets_card_aside_and_shows_its_rates(creditcard):
     from streamlit.testing.v1 import AppTest
 
+    from run_waiting import wait_until_ended
     from segwise.app import background, state
 
     service.ingest(creditcard)
@@ -188,12 +189,8 @@ def test_dashboard_sets_card_aside_and_shows_its_rates(creditcard):
     at = button.click().run()
     assert not at.exception, [e.value for e in at.exception]
     run_id = at.session_state[state.RUN]  # the run goes on in the background: wait for it
-    deadline = time.monotonic() + 180
-    while service.get_run(run_id).status in ("queued", "running"):
-        assert time.monotonic() < deadline, f"run {run_id} did not end"
-        time.sleep(0.2)
+    assert wait_until_ended(run_id) == "done"
     at = at.run()
-    assert service.get_run(run_id).status == "done"
     seg = background.runner().result(run_id)
     assert seg is not None
     assert "card" not in seg.prep.used and seg.prep.outcome_columns == ("card",)
