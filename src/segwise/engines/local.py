@@ -141,7 +141,7 @@ def _compute_rfm(
             )
         )
         report, last_day = _report(con, source, rules, classified, settings.max_bad_share)
-        manifest = read_manifest(source.path) if source.format == "parquet" else None
+        manifest = read_manifest(source.path, con) if source.format == "parquet" else None
         if manifest is not None:  # a folder of exports or a statement segwise assembled
             report = with_manifest(report, manifest, _file_counts(con, manifest, classified))
         as_of = options.as_of_after(last_day)

@@ -11,6 +11,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
 
 KEY = b"segwise.log"
 """The Parquet key-value metadata key the manifest is stored under."""
@@ -59,18 +63,23 @@ class LogManifest:
         return out
 
 
-def read_manifest(path: str | Path) -> LogManifest | None:
+def read_manifest(
+    path: str | Path, con: duckdb.DuckDBPyConnection | None = None
+) -> LogManifest | None:
     """The manifest of a Parquet file segwise assembled, else None (any other file).
 
-    Read from the footer by DuckDB, which every log read has loaded (pyarrow.parquet would
-    cost a fifth of a second to import for each ``segwise rfm`` on a Parquet file)."""
+    Read from the footer by DuckDB (``con``, else a connection of its own), which every log
+    read has loaded: pyarrow.parquet would cost a fifth of a second to import for each
+    ``segwise rfm`` on a Parquet file."""
     import duckdb
 
+    query = "SELECT value FROM parquet_kv_metadata(?) WHERE key = ?"
     try:
-        with duckdb.connect() as con:
-            found = con.execute(
-                "SELECT value FROM parquet_kv_metadata(?) WHERE key = ?", [str(path), KEY]
-            ).fetchone()
+        if con is not None:
+            found = con.execute(query, [str(path), KEY]).fetchone()
+        else:
+            with duckdb.connect() as own:
+                found = own.execute(query, [str(path), KEY]).fetchone()
     except duckdb.Error:
         return None
     raw = None if found is None else found[0]
