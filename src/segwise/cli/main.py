@@ -6,6 +6,7 @@ Bad input prints one line ``error: ...`` on stderr and exits 2; exit 1 means a b
 from __future__ import annotations
 
 import functools
+import gc
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -142,8 +143,16 @@ def _main(
 
 
 def main() -> None:
-    """Console entry point."""
+    """Console entry point.
+
+    On the way out the objects still alive are frozen (``gc.freeze``): the interpreter's exit
+    then frees them without collecting them once more per module it tears down, which took
+    about a second after a segmentation of a million lines (five passes over the 200,000
+    objects scikit-learn, SciPy and pandas leave). Files and the catalog are closed by then.
+    """
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    finally:
+        gc.freeze()

@@ -34,6 +34,7 @@ from segwise.segment.kselect import (
     MIN_SHARE,
     KSelection,
     fit_kmeans,
+    fit_many,
     select_k,
     subsample,
 )
@@ -274,10 +275,10 @@ def stability(
     else:
         reference = fit_kmeans(base, k, seed=seed, n_init=n_init).labels_
     rng = np.random.default_rng(seed)
+    draws = [rng.integers(0, m, size=m) for _ in range(n_boot)]
+    models = fit_many([(base[d], k, seed + 1 + b) for b, d in enumerate(draws)], n_init=n_init)
     scores, jaccards = [], []
-    for b in range(n_boot):
-        drawn = rng.integers(0, m, size=m)
-        model = fit_kmeans(base[drawn], k, seed=seed + 1 + b, n_init=n_init)
+    for drawn, model in zip(draws, models, strict=True):
         shared = np.unique(drawn)
         refit = np.asarray(model.predict(base[shared]), dtype=np.intp)
         scores.append(adjusted_rand_score(reference[shared], refit))

