@@ -24,3 +24,17 @@ def test_a_module_that_cannot_be_imported_ends_the_thread_without_raising() -> N
     thread.join(30)
     assert not thread.is_alive()
     assert "segwise_no_such_module" not in sys.modules
+
+
+def test_warming_freezes_the_imported_objects_once_and_leaves_the_collector_on() -> None:
+    code = (
+        "import gc\n"
+        "from segwise.service.warmup import warm\n"
+        "before = gc.get_freeze_count()\n"
+        "warm().join(120)\n"
+        "frozen = gc.get_freeze_count()\n"
+        "warm(('json',)).join(30)\n"
+        "print(before, frozen > 10_000, gc.get_freeze_count() == frozen, gc.isenabled())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0", "True", "True", "True"]

@@ -11,6 +11,7 @@ import os
 import secrets
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -319,9 +320,15 @@ def _execute(
         add_run_value(seg, stored, options.rfm.as_of)
         timings["value_s"] = round(time.perf_counter() - clock, 3)
     model_row, metrics = None, {}
-    with staged_folder(run_path(settings.home, row.id)) as folder:
+    # the tables are written (Parquet, outside the interpreter lock) while the model is
+    # trained and saved (Python); both only read the segmentation
+    with (
+        staged_folder(run_path(settings.home, row.id)) as folder,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="segwise-tables") as pool,
+    ):
         from segwise.service.predict import save_segment_model, train_segment_model
 
+        tables = pool.submit(write_run_files, seg, folder)
         surrogate = None
         if params.get("classifier", False):
             clock = time.perf_counter()
@@ -341,7 +348,7 @@ def _execute(
             manifest={"metrics": metrics, "names": list(seg.names)},
             created=now(),
         )
-        write_run_files(seg, folder)
+        tables.result()
         timings["store_s"] = round(time.perf_counter() - clock, 3)
     summary = jsonable(seg.summary())
     segments = [

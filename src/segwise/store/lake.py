@@ -96,18 +96,21 @@ def write_log_lines(rfm: RfmResult, target: Path, key: bytes | None) -> None:
 
 
 def write_rfm_cache(path: Path, rfm: RfmResult) -> None:
-    """Keep a log's per-customer RFM and its summary in one Parquet file, atomically."""
+    """Keep a log's per-customer RFM and its summary in one Parquet file, atomically: DuckDB
+    writes its own table (in parallel, nothing converted on the way), the summary rides in
+    the file's key-value metadata."""
     import json
 
-    import pyarrow.parquet as pq
-
     from segwise.io.atomic import atomic_path
+    from segwise.io.sql import literal
 
-    table = rfm.to_arrow()
-    summary = json.dumps(rfm.summary(), default=str).encode()
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), _RFM_SUMMARY: summary})
+    summary = json.dumps(rfm.summary(), default=str)
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, row_group_size=65_536)
+        rfm.con.execute(
+            f"COPY {rfm.table} TO {literal(str(tmp))} (FORMAT parquet, ROW_GROUP_SIZE 65536, "
+            f"KV_METADATA {{{literal(_RFM_SUMMARY.decode())}: ?}})",
+            [summary],
+        )
 
 
 def read_rfm_cache(path: Path | None) -> tuple[pd.DataFrame, dict[str, Any]] | None:

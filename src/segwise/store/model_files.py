@@ -157,10 +157,13 @@ def feature_specs(estimator: Any) -> dict[str, dict[str, Any]]:
 def data_hash(frame: pd.DataFrame) -> str:
     """SHA-256 of a table's column names, index and values: which data a model learned from."""
     digest = hashlib.sha256(json.dumps([str(c) for c in frame.columns]).encode())
+    # the index (customer ids) as text, one join: pandas hashes Arrow-backed text row by row,
+    # 4x slower on 338k ids
+    digest.update("\0".join(map(str, frame.index.tolist())).encode("utf-8", "surrogatepass"))
     try:
-        rows = pd.util.hash_pandas_object(frame, index=True)
+        rows = pd.util.hash_pandas_object(frame, index=False)
     except TypeError:  # unhashable cells (lists, dicts): hash their text
-        rows = pd.util.hash_pandas_object(frame.astype(str), index=True)
+        rows = pd.util.hash_pandas_object(frame.astype(str), index=False)
     digest.update(rows.to_numpy().tobytes())
     return digest.hexdigest()
 
