@@ -61,7 +61,11 @@ def check_rows(
     ``features`` is a model manifest's column -> spec (``FeatureSpec.to_dict()``: kind,
     levels, minimum, maximum). Rows are numbered from 1 in errors, as in the input file.
     """
-    absent = [name for name in features if name not in frame.columns]
+    # labels looked up in a plain list and dict: a one-row frame's text Index builds its hash
+    # engine on first use, which was most of the time of placing one customer
+    labels = frame.columns.tolist()
+    position = {name: i for i, name in reversed(list(enumerate(labels)))}
+    absent = [name for name in features if name not in position]
     if absent:
         raise InputError(
             f"missing {_plural(len(absent), 'column')} the model needs: {', '.join(absent)}",
@@ -70,15 +74,14 @@ def check_rows(
             hint=f"send the columns {_listed(list(features), 12)} (values may be blank)",
         )
     duplicated = []
-    if not frame.columns.is_unique:  # counted only then: once per feature is slow on wide tables
-        columns = list(frame.columns)
-        duplicated = [name for name in features if columns.count(name) > 1]
+    if len(position) < len(labels):  # counted only then: once per feature is slow on wide tables
+        duplicated = [name for name in features if labels.count(name) > 1]
     if duplicated:
         raise InputError("column appears more than once", file=file, column=duplicated[0])
     if frame.empty:
         raise InputError("no rows to predict", file=file, hint="send at least one row")
     notes: list[str] = []
-    extra = [str(name) for name in frame.columns if name not in features]
+    extra = [str(name) for name in labels if name not in features]
     if extra:
         notes.append(
             f"ignored {_plural(len(extra), 'column')} the model does not use: " + _listed(extra, 8)
@@ -86,8 +89,9 @@ def check_rows(
     out: dict[str, FloatArray | pd.Series] = {}  # float64 arrays; answers as object Series
     unseen: dict[str, int] = {}
     blanks: dict[str, int] = {}
+    given = {name: column for name, column in frame.items() if name in features}
     for name, spec in features.items():
-        column = frame[name]
+        column = given[name]
         kind = spec.get("kind")
         if kind == "number":
             out[name] = _numbers(column, name, spec, file, notes)
@@ -112,7 +116,13 @@ def check_rows(
             "blank values, filled as in training: "
             + ", ".join(f"'{name}' {n}" for name, n in blanks.items())
         )
-    return CheckedRows(pd.DataFrame(out, index=frame.index), tuple(notes), unseen)
+    names = pd.Index(list(out), dtype=object)  # a plain Index: the model reads it by label
+    if all(isinstance(values, np.ndarray) for values in out.values()):  # numbers: one block
+        matrix = np.column_stack(list(out.values())) if out else np.empty((len(frame), 0))
+        checked = pd.DataFrame(matrix, index=frame.index, columns=names, copy=False)
+    else:
+        checked = pd.DataFrame(out, index=frame.index, columns=names)
+    return CheckedRows(checked, tuple(notes), unseen)
 
 
 def _numbers(
