@@ -1,6 +1,7 @@
 """The cheap per-line SQL for text logs reads every value as the plain formulas do.
 
-Ids skip ``lower(trim())`` unless short or padded, ISO dates take a plain cast instead of
+Ids skip ``lower(trim())`` unless short and not starting with a digit, or padded; blanks
+skip ``trim()`` unless a space starts the value; ISO dates take a plain cast instead of
 ``strptime``, amounts skip the thousands-comma ``replace`` unless a comma is there. The oracle
 is the plain formula (what the documented rules say) over hand-picked edge cases and seeded
 random texts shaped to hit each branch.
@@ -19,6 +20,7 @@ from segwise.io.validate import (
     _NULL_TOKENS,
     MONEY,
     LineRules,
+    _blank,
     customer_key_expr,
     date_expr,
     number_expr,
@@ -111,3 +113,12 @@ def test_amounts_read_with_and_without_thousands_commas() -> None:
     fast = number_expr(rules(), "amount").replace('"amount"', '"cid"')
     plain = f"TRY_CAST(replace(trim(v), ',', '') AS {MONEY})"
     assert differences(values, fast, plain) == []
+
+
+def test_blanks_are_the_values_that_trim_to_nothing() -> None:
+    edge = ["", " ", "   ", " x", "x ", " 0 ", "0", "\t", " \t", "nan", "-"]
+    values = edge + randoms(" \t", range(0, 5))
+    fast = _blank("cid", "VARCHAR")
+    assert "trim" in fast
+    assert differences(values, fast, "(nullif(trim(v), '') IS NULL)") == []
+    assert _blank("qty", "BIGINT") == '("qty" IS NULL)'  # a typed column: NULL is its blank

@@ -124,9 +124,14 @@ def customer_key_expr(rules: LineRules, dialect: Dialect = DUCKDB) -> str:
     if rules.float_ids:
         text = f"regexp_replace({text}, '^([0-9]+)[.]0+$', '{dialect.backref}')"
     nulls = ", ".join(literal(t) for t in _NULL_TOKENS)
-    # a null token is at most 4 characters once trimmed: lower() runs on few values only
-    short = f"(length({c}) <= {max(map(len, _NULL_TOKENS))} OR {c} LIKE ' %' OR {c} LIKE '% ')"
-    return f"CASE WHEN {short} AND lower(trim({c})) IN ({nulls}) THEN NULL ELSE {text} END"
+    # a null token is at most 4 characters and never starts with a digit: lower() and trim()
+    # run on the few values that could be one (ids of 1 to 4 digits are most of a small shop)
+    spaced = f"({c} LIKE ' %' OR {c} LIKE '% ')"
+    short = f"length({c}) <= {max(map(len, _NULL_TOKENS))} AND NOT ({c} >= '0' AND {c} < ':')"
+    return (
+        f"CASE WHEN {spaced} THEN (CASE WHEN lower(trim({c})) IN ({nulls}) THEN NULL ELSE {text} "
+        f"END) WHEN {short} AND lower({c}) IN ({nulls}) THEN NULL ELSE {text} END"
+    )
 
 
 def customer_text_expr(
@@ -234,7 +239,7 @@ def classified_sql(
     if m.description and not m.product:
         adjustments.append(f"lower(CAST({ident(m.description)} AS {t})) LIKE 'adjust bad debt%'")
     if m.quantity and m.amount:
-        adjustments.append(_blank(m.quantity, t))
+        adjustments.append(_blank(m.quantity, rules.types.get(m.quantity, "VARCHAR")))
     returns = ["quantity < 0" if m.quantity else "value < 0"]
     if m.invoice:
         # cancelled invoice: C or c then a digit (C536379), as two range tests on the text
@@ -259,7 +264,7 @@ def classified_sql(
         invoice = f"NULLIF({_trimmed(f'CAST({ident(m.invoice)} AS {t})')}, '')"
     assert m.date is not None
     date_kind = rules.types.get(m.date, "VARCHAR").upper()
-    date_missing = _blank(m.date, t) if date_kind == "VARCHAR" else f"{ident(m.date)} IS NULL"
+    date_missing = _blank(m.date, date_kind)
     named = m.product or m.description
     # carried along rather than joined back by _row: aggregates never read it (unused columns
     # are not computed), the stored lines get it without a join over every line
@@ -291,5 +296,10 @@ def _trimmed(text: str) -> str:
     return f"CASE WHEN {text} LIKE ' %' OR {text} LIKE '% ' THEN trim({text}) ELSE {text} END"
 
 
-def _blank(col: str, text: str = "VARCHAR") -> str:
-    return f"(nullif(trim(CAST({ident(col)} AS {text})), '') IS NULL)"
+def _blank(col: str, kind: str) -> str:
+    """True where a value is missing: NULL, or for text '' or spaces only (which start with a
+    space, so trim() runs on those values alone). A typed column is blank only when NULL."""
+    c = ident(col)
+    if kind.upper() != "VARCHAR":
+        return f"({c} IS NULL)"
+    return f"({c} IS NULL OR {c} = '' OR ({c} LIKE ' %' AND trim({c}) = ''))"
