@@ -111,14 +111,14 @@ def one_customer(calls: int, customers: int) -> dict[str, float]:
     }
 
 
-def segment_vs_rfm(log: Path, repeat: int = 3) -> dict[str, float]:
+def segment_vs_rfm(log: Path, repeat: int = 3, segwise: str | None = None) -> dict[str, float]:
     """Whole ``segwise rfm``, ``segwise segment --no-value`` and ``segwise segment`` (with the
     value columns) processes on one log, fresh catalogs, in turn ``repeat`` times; the best of
-    each."""
+    each. ``segwise`` is the command to run (default: the one beside this Python)."""
     import pyarrow.parquet as pq
 
     out: dict[str, float] = {"lines": pq.read_metadata(log).num_rows}
-    segwise = str(Path(sys.executable).with_name("segwise"))
+    segwise = segwise or str(Path(sys.executable).with_name("segwise"))
     with tempfile.TemporaryDirectory() as folder:
         for attempt in range(repeat):
             for name, args in (
@@ -150,7 +150,9 @@ def logs(folder: Path) -> dict[str, Path]:
     }
 
 
-def section(one: dict[str, float], whole: dict[str, dict[str, float]]) -> str:
+def section(
+    one: dict[str, float], whole: dict[str, dict[str, float]], segwise: str | None = None
+) -> str:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     n = f"{one['customers']:,}"
     rows = [
@@ -187,7 +189,8 @@ The run: {n} customers (recency, frequency, monetary), k = {one["k"]}, fitted in
 
 Every customer got the run's own segment back (asserted).
 
-Whole processes, fresh catalogs, in turn, best of 3: `segwise rfm LOG --out r.parquet --json`
+Whole processes{" of an install without the test dependencies" if segwise else ""}, fresh
+catalogs, in turn, best of 3: `segwise rfm LOG --out r.parquet --json`
 against `segwise segment LOG --out b.parquet --no-value` (ingest, RFM once, k, fit,
 stability, files) and `segwise segment LOG --out s.parquet --json`, which also fits the
 value models and adds each customer's value columns (docs/value.md). Target: segment
@@ -208,12 +211,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument(
+        "--segwise",
+        help="the segwise command for the whole-process runs, e.g. that of an install without"
+        " the test dependencies (scikit-learn imports pytest when it is installed)",
+    )
     args = parser.parse_args()
     wait_idle(120)
     one = one_customer(args.calls, args.customers)
     with tempfile.TemporaryDirectory() as folder:
-        whole = {shape: segment_vs_rfm(log) for shape, log in logs(Path(folder)).items()}
-    text = section(one, whole)
+        whole = {
+            shape: segment_vs_rfm(log, segwise=args.segwise)
+            for shape, log in logs(Path(folder)).items()
+        }
+    text = section(one, whole, args.segwise)
     write_doc(text)
     print(text)
     return 0
