@@ -133,10 +133,9 @@ def fit_kmeans(X: Matrix, k: int, *, seed: int, n_init: int) -> KMeans:
     On one thread: these fits run on samples (at most ``FIT_SAMPLE`` rows), too small for
     OpenMP threads to share out; on 2 cores their threads spun, and nine ks with three starts
     each took 2.5x the wall time and 5x the CPU of one thread (``fit_many`` runs several fits
-    side by side instead). The OpenMP limit is the calling thread's own; k-means keeps BLAS
-    on one thread itself."""
+    side by side instead)."""
     model = KMeans(n_clusters=k, init="k-means++", n_init=n_init, random_state=seed, tol=TOL)
-    with threadpool_limits(limits=1, user_api="openmp"):
+    with threadpool_limits(limits=1):
         return model.fit(X)
 
 
@@ -145,11 +144,16 @@ def fit_many(jobs: Sequence[tuple[Matrix, int, int]], *, n_init: int) -> list[KM
 
     k-means works outside the interpreter lock, so the fits of the candidate ks (or of the
     bootstrap refits) run side by side on the machine's cores; each is seeded, so the
-    result does not depend on how they were shared out."""
+    result does not depend on how they were shared out. BLAS, whose thread count is one
+    setting for the whole process, is held at one thread around all of them (each fit's own
+    limit then finds it there and leaves it there); OpenMP's is each thread's own."""
     workers = min(len(jobs), os.cpu_count() or 1)
     if workers <= 1:
         return [fit_kmeans(rows, k, seed=seed, n_init=n_init) for rows, k, seed in jobs]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="segwise-kmeans") as pool:
+    with (
+        threadpool_limits(limits=1, user_api="blas"),
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="segwise-kmeans") as pool,
+    ):
         return list(
             pool.map(lambda job: fit_kmeans(job[0], job[1], seed=job[2], n_init=n_init), jobs)
         )
