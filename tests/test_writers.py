@@ -53,3 +53,22 @@ def test_written_files_get_the_usual_mode(tmp_path):
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_coded_parquet_columns_read_back_as_the_same_text(tmp_path):
+    import duckdb
+    import pyarrow.parquet as pq
+
+    from segwise.io.writers import write_relation
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE t AS SELECT i AS id, ['Lost', 'Loyal', 'At Risk'][i % 3 + 1] AS segment "
+        "FROM range(1000) AS r(i)"
+    )
+    plain = write_relation(con, "t", tmp_path / "plain.parquet")
+    coded = write_relation(
+        con, "t", tmp_path / "coded.parquet", coded={"segment": ["At Risk", "Lost", "Loyal"]}
+    )
+    assert pq.read_table(coded).to_pylist() == pq.read_table(plain).to_pylist()
+    assert str(pq.read_schema(coded).field("segment").type) == "string"

@@ -147,7 +147,11 @@ class RfmResult:
 
     def write(self, path: str | Path) -> Path:
         """Write the per-customer table by extension (.csv .parquet .xlsx)."""
-        return write_relation(self.con, self.table, path)
+        scores = range(1, self.bins + 1)
+        codes = [f"{r}{f}{m}" for r in scores for f in scores for m in scores]
+        segments = [str(s["segment"]) for s in self.segments]
+        coded = {"rfm_code": codes, "segment": segments}
+        return write_relation(self.con, self.table, path, coded=coded)
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready summary: input, mapping, cleaning report, segment counts."""
