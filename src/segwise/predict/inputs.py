@@ -61,11 +61,11 @@ def check_rows(
     ``features`` is a model manifest's column -> spec (``FeatureSpec.to_dict()``: kind,
     levels, minimum, maximum). Rows are numbered from 1 in errors, as in the input file.
     """
-    # labels looked up in a plain list and dict: a one-row frame's text Index builds its hash
+    # labels looked up in a plain list and set: a one-row frame's text Index builds its hash
     # engine on first use, which was most of the time of placing one customer
     labels = frame.columns.tolist()
-    position = {name: i for i, name in reversed(list(enumerate(labels)))}
-    absent = [name for name in features if name not in position]
+    present = set(labels)
+    absent = [name for name in features if name not in present]
     if absent:
         raise InputError(
             f"missing {_plural(len(absent), 'column')} the model needs: {', '.join(absent)}",
@@ -74,7 +74,7 @@ def check_rows(
             hint=f"send the columns {_listed(list(features), 12)} (values may be blank)",
         )
     duplicated = []
-    if len(position) < len(labels):  # counted only then: once per feature is slow on wide tables
+    if len(present) < len(labels):  # counted only then: once per feature is slow on wide tables
         duplicated = [name for name in features if labels.count(name) > 1]
     if duplicated:
         raise InputError("column appears more than once", file=file, column=duplicated[0])
