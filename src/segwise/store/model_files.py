@@ -8,19 +8,17 @@ major.minor (fitted estimators are not portable across those). Decision trees, w
 does not trust because their node indices are used unchecked, are trusted only after their
 nodes are checked. Files are written atomically: temp file in the same folder, then rename.
 
-The manifest and the payload are bound together (format 2): the manifest's ``signature``
-holds the SHA-256 of ``model.skops`` and of the manifest's canonical JSON (every field but
-``signature``) and, when the setting ``model_key`` (``SEGWISE_MODEL_KEY``) is set, an
-HMAC-SHA256 of both digests with that key. A file whose manifest or payload changed after it
-was saved is refused; with a key, so is a file not signed with it. Format 1 files (unsigned)
-still load when no key is set, with no integrity claim. Names, labels and advice must be
-plain one-line text of a sane length; escaping them for HTML is the renderers' job.
+The manifest and the payload are bound together (format 2, ``model_signing``): SHA-256
+digests of both and, with ``SEGWISE_MODEL_KEY``, their HMAC. A file whose manifest or payload
+changed after it was saved is refused; with a key, so is a file not signed with it. Format 1
+files (unsigned) still load when no key is set, with no integrity claim. Names, labels and
+advice must be plain one-line text of a sane length; escaping them for HTML is the renderers'
+job.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import math
 import re
@@ -38,7 +36,6 @@ import skops
 import skops.io as sio
 
 import segwise
-from segwise.config import get_settings
 from segwise.errors import InputError
 from segwise.io.atomic import atomic_path
 from segwise.store.model_checks import (
@@ -47,16 +44,21 @@ from segwise.store.model_checks import (
     fitted_preprocessor,
     trees_problem,
 )
+from segwise.store.model_signing import (
+    FORMAT,
+    RETRAIN,
+    SIGNATURE,
+    check_signature,
+    refuse,
+    sign_manifest,
+)
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "TRUSTED_TYPES", "Manifest", "ModelKind", "data_hash"]
-__all__ += ["feature_specs", "load_model", "save_model", "sign_manifest"]
+__all__ += ["SIGNATURE", "feature_specs", "load_model", "save_model", "sign_manifest"]
 
 ModelKind = Literal["segment", "target"]
 
-FORMAT = "segwise-model"
 FORMAT_VERSION = 2  # 2: the manifest carries a signature; 1 (unsigned) still loads without a key
-SIGNED_SINCE = 2
-SIGNATURE = "signature"  # the manifest field holding the digests and the HMAC; not signed itself
 MANIFEST_NAME = "manifest.json"
 MODEL_NAME = "model.skops"
 MAX_MANIFEST_BYTES = 16 * 1024**2
@@ -91,8 +93,6 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {  # the others are str
     "format_version": int,
 }
 _FEATURE_KINDS = ("number", "binary", "ordinal", "category")
-_RETRAIN = "re-train the model and save it with segwise"
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 #: Characters no name, label or advice may hold: C0/C1 controls (newlines, escapes, NUL),
 #: line and paragraph separators and the bidi controls that reorder what a reader sees.
 
@@ -211,7 +211,7 @@ def load_model(path: str | Path) -> tuple[Any, Manifest]:
             head = handle.read(8)
     except OSError as error:
         hint = "check that the file is readable"
-        raise _refuse(f"cannot read model file: {error.strerror}", path, hint) from None
+        raise refuse(f"cannot read model file: {error.strerror}", path, hint) from None
     _check_header(head, path)
     try:
         with zipfile.ZipFile(path) as archive:
@@ -219,7 +219,7 @@ def load_model(path: str | Path) -> tuple[Any, Manifest]:
             model = _read_member(archive, MODEL_NAME, MAX_MODEL_BYTES, path)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as error:
         raise _damaged(path, error) from None
-    _check_signature(raw, model, path)
+    check_signature(raw, model, path)
     _check_versions(manifest, path)
     try:
         untrusted = sio.get_untrusted_types(data=model)
@@ -230,7 +230,7 @@ def load_model(path: str | Path) -> tuple[Any, Manifest]:
         raise InputError(
             f"model holds types segwise does not trust: {', '.join(refused)}; refused",
             file=path,
-            hint=f"only models made by segwise load; {_RETRAIN}",
+            hint=f"only models made by segwise load; {RETRAIN}",
         )
     try:
         estimator = sio.loads(model, trusted=TRUSTED_TYPES)
@@ -245,100 +245,18 @@ def _check_header(head: bytes, path: Path) -> None:
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return
     if not head:
-        raise _refuse("model file is empty", path)
+        raise refuse("model file is empty", path)
     if head[:1] == b"\x80" and head[1:2] and head[1] in _PICKLE_PROTOCOLS:
-        raise _refuse("model file is a pickle file, which can run code when loaded: refused", path)
+        raise refuse("model file is a pickle file, which can run code when loaded: refused", path)
     for magic, name in _COMPRESSED.items():
         if head.startswith(magic):
-            raise _refuse(
+            raise refuse(
                 f"model file is {name}-compressed (a joblib or pickle file, which can run "
                 "code when loaded): refused",
                 path,
             )
-    raise _refuse(
+    raise refuse(
         "not a segwise model file (not a zip archive; pickle and joblib files are refused)", path
-    )
-
-
-def sign_manifest(manifest: dict[str, Any], model: bytes) -> dict[str, Any]:
-    """``manifest`` (a JSON object, as read back) with its ``signature`` for payload ``model``:
-    both SHA-256 digests and, when ``SEGWISE_MODEL_KEY`` is set, their HMAC with that key."""
-    manifest_digest, model_digest = _digests(manifest, model)
-    key = _model_key()
-    mac = _mac(key, manifest_digest, model_digest) if key is not None else None
-    signature = {"manifest_sha256": manifest_digest, "model_sha256": model_digest}
-    return {**manifest, SIGNATURE: {**signature, "hmac_sha256": mac}}
-
-
-def _digests(manifest: dict[str, Any], model: bytes) -> tuple[str, str]:
-    """SHA-256 of the manifest's canonical JSON (all fields but the signature) and of the
-    payload."""
-    content = {k: v for k, v in manifest.items() if k != SIGNATURE}
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    manifest_digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
-    return manifest_digest, hashlib.sha256(model).hexdigest()
-
-
-def _mac(key: bytes, manifest_digest: str, model_digest: str) -> str:
-    message = f"{FORMAT}/{SIGNED_SINCE}:{manifest_digest}:{model_digest}".encode("ascii")
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
-
-
-def _model_key() -> bytes | None:
-    """This installation's model key (``SEGWISE_MODEL_KEY``), or None when unset or empty."""
-    secret = get_settings().model_key
-    value = secret.get_secret_value() if secret is not None else ""
-    return value.encode("utf-8") if value else None
-
-
-def _check_signature(data: dict[str, Any], model: bytes, path: Path) -> None:
-    """Refuse a file whose manifest or payload no longer matches its signature and, with a
-    model key, a file not signed with it. Unsigned format-1 files load only without a key."""
-    key = _model_key()
-    signature = data.get(SIGNATURE)
-    if signature is None and data["format_version"] < SIGNED_SINCE:  # format 1: unsigned
-        if key is not None:
-            raise _not_ours(path)
-        return
-    if not (
-        isinstance(signature, dict)
-        and _is_hex64(signature.get("manifest_sha256"))
-        and _is_hex64(signature.get("model_sha256"))
-        and (signature.get("hmac_sha256") is None or _is_hex64(signature["hmac_sha256"]))
-    ):
-        raise _refuse(
-            "model file was changed after it was saved: its signature is missing or malformed",
-            path,
-            "re-train it",
-        )
-    manifest_digest, model_digest = _digests(data, model)
-    if not (
-        hmac.compare_digest(signature["manifest_sha256"], manifest_digest)
-        and hmac.compare_digest(signature["model_sha256"], model_digest)
-    ):
-        what = "manifest" if signature["model_sha256"] == model_digest else "model"
-        raise _refuse(
-            f"model file was changed after it was saved: its {what} does not match its signature",
-            path,
-            "re-train it",
-        )
-    if key is None:
-        return
-    mac = signature.get("hmac_sha256")
-    if mac is None or not hmac.compare_digest(mac, _mac(key, manifest_digest, model_digest)):
-        raise _not_ours(path)
-
-
-def _is_hex64(value: Any) -> bool:
-    return isinstance(value, str) and _HEX64.fullmatch(value) is not None
-
-
-def _not_ours(path: Path) -> InputError:
-    return _refuse(
-        "model file is not signed with this installation's SEGWISE_MODEL_KEY: refused",
-        path,
-        "it was saved without that key, with another one, or changed since; "
-        "re-train it here, or load it where it was saved",
     )
 
 
@@ -346,18 +264,16 @@ def _read_manifest(archive: zipfile.ZipFile, path: Path) -> tuple[dict[str, Any]
     names = set(archive.namelist())
     if MANIFEST_NAME not in names or MODEL_NAME not in names:
         what = "a bare skops file" if "schema.json" in names else "a zip archive"
-        raise _refuse(
+        raise refuse(
             f"not a segwise model file: {what} without {MANIFEST_NAME} and {MODEL_NAME}", path
         )
     raw = _read_member(archive, MANIFEST_NAME, MAX_MANIFEST_BYTES, path)
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise _refuse(
-            f"not a segwise model file: {MANIFEST_NAME} is not valid JSON", path
-        ) from None
+        raise refuse(f"not a segwise model file: {MANIFEST_NAME} is not valid JSON", path) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise _refuse(
+        raise refuse(
             f"not a segwise model file: {MANIFEST_NAME} does not say format '{FORMAT}'", path
         )
     version = data.get("format_version")
@@ -370,14 +286,14 @@ def _read_manifest(archive: zipfile.ZipFile, path: Path) -> tuple[dict[str, Any]
     try:
         return data, Manifest.from_dict(data)
     except ValueError as error:
-        raise _refuse(f"invalid model manifest: {error}", path) from None
+        raise refuse(f"invalid model manifest: {error}", path) from None
 
 
 def _read_member(archive: zipfile.ZipFile, name: str, limit: int, path: Path) -> bytes:
     """One archive member's bytes, refusing members larger than ``limit`` unread."""
     info = archive.getinfo(name)
     if info.file_size > limit:
-        raise _refuse(
+        raise refuse(
             f"model file's {name} is {info.file_size:,} bytes, more than the {limit:,} allowed",
             path,
         )
@@ -388,7 +304,7 @@ def _check_versions(manifest: Manifest, path: Path) -> None:
     """Refuse models from a newer segwise or another scikit-learn major.minor."""
     saved, here = _major_minor(manifest.segwise_version), _major_minor(segwise.__version__)
     if saved is None:
-        raise _refuse(f"invalid model manifest: segwise version {manifest.segwise_version!r}", path)
+        raise refuse(f"invalid model manifest: segwise version {manifest.segwise_version!r}", path)
     if here is not None and saved > here:
         raise InputError(
             f"model saved with segwise {manifest.segwise_version}, this is "
@@ -416,24 +332,20 @@ def _check_estimator(estimator: Any, manifest: Manifest, path: Path) -> None:
     """The loaded object is a segwise pipeline matching its manifest, with sound trees."""
     prep = fitted_preprocessor(estimator)
     if prep is None or not hasattr(estimator, "predict"):
-        raise _refuse("not a segwise model: the file holds no fitted segwise pipeline", path)
+        raise refuse("not a segwise model: the file holds no fitted segwise pipeline", path)
     if list(prep.feature_schema_) != list(manifest.features):
-        raise _refuse(
+        raise refuse(
             "model file is inconsistent: its manifest lists other columns than its model", path
         )
     problem = trees_problem(estimator) or centres_problem(estimator, prep, len(manifest.labels))
     if problem:
-        raise _refuse(f"model file is damaged: {problem}", path)
-
-
-def _refuse(message: str, path: Path, hint: str = _RETRAIN) -> InputError:
-    return InputError(message, file=path, hint=hint)
+        raise refuse(f"model file is damaged: {problem}", path)
 
 
 def _damaged(path: Path, error: BaseException) -> InputError:
     detail = str(error).splitlines()[0][:160] if str(error) else type(error).__name__
     hint = "copy it again or re-train the model"
-    return _refuse(f"model file is damaged or truncated: {detail}", path, hint)
+    return refuse(f"model file is damaged or truncated: {detail}", path, hint)
 
 
 def _plain(value: Any) -> Any:
