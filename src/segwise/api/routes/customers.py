@@ -10,10 +10,15 @@ from fastapi import APIRouter, BackgroundTasks, Path, Response
 from starlette.concurrency import run_in_threadpool
 
 from segwise import service
+from segwise.api.customer_schemas import (
+    CustomerPublic,
+    FeatureSpecPublic,
+    Prediction,
+    PredictRequest,
+)
 from segwise.api.deps import LookupAccess, MetricsDep, PredictAccess, ReadAccess, SettingsDep
 from segwise.api.routes import errors
 from segwise.api.routes.runs import RunId
-from segwise.api.schemas import CustomerPublic, FeatureSpecPublic, Prediction, PredictRequest
 
 INLINE_ROWS = 256
 """Predict requests up to this many customers are answered on the event loop (one customer
