@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from segwise import __version__
 from segwise.io.atomic import atomic_path
-from segwise.report.charts import _axis, _json, _layout, color, label
+from segwise.report.chart_style import axis, color, figure_json, label, layout
 from segwise.report.html import _environment, _plotly_js
 from segwise.service import CampaignReport
 
@@ -59,11 +59,11 @@ def uplift_chart(groups: Sequence[Mapping[str, Any]], measure: str = "bought aga
     fig.add_vline(x=0, line={"color": "#52606d", "dash": "dot"})
     unit = " (customers per 100)" if share else ""
     fig.update_layout(
-        _layout(max(180, 56 * len(shown) + 90), showlegend=False),
-        xaxis=_axis(title_text=f"uplift in {measure}{unit}, with its 95% interval"),
-        yaxis=_axis(type="category", autorange="reversed"),
+        layout(max(180, 56 * len(shown) + 90), showlegend=False),
+        xaxis=axis(title_text=f"uplift in {measure}{unit}, with its 95% interval"),
+        yaxis=axis(type="category", autorange="reversed"),
     )
-    return _json(fig)
+    return figure_json(fig)
 
 
 def render_campaign_report(report: CampaignReport) -> str:

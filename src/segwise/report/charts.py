@@ -9,26 +9,30 @@ so the size of a report does not grow with the number of customers.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from segwise.features.rfm import DEFAULT_GRID
+from segwise.report.chart_style import (
+    FONT,
+    PALETTE,
+    axis,
+    color,
+    f4,
+    figure_json,
+    label,
+    layout,
+    sig,
+)
 from segwise.segment.kselect import KSelection
 from segwise.segment.pipeline import Segmentation
 from segwise.segment.profile import SegmentProfile
 
-#: One colour per segment (Tableau 10, then repeated), the same in every chart and card.
-_TABLEAU_10 = "#4e79a7 #f28e2b #e15759 #76b7b2 #59a14f #edc948 #b07aa1 #ff9da7 #9c755f #7f7f7f"
-PALETTE = tuple(_TABLEAU_10.split(" "))
-FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 #: Most points a scatter plot draws (a seeded sample, every segment represented).
 MAP_POINTS = 5_000
 #: Fewest points a segment keeps in the scatter sample (all of them when it is smaller).
@@ -39,72 +43,11 @@ CORRELATION_ROWS = 20_000
 CORRELATION_FEATURES = 30
 
 
-def label(text: object, width: int = 0) -> str:
-    """User text made safe for a Plotly label; wrapped onto lines of about ``width`` chars."""
-    words = html.escape(str(text), quote=False).split(" ")
-    if width <= 0:
-        return " ".join(words)
-    lines: list[str] = []
-    for word in words:
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return "<br>".join(lines)
-
-
-def color(segment_index: int) -> str:
-    """The colour of the segment at this position of ``seg.profiles``."""
-    return PALETTE[segment_index % len(PALETTE)]
-
-
-def _layout(height: int, **extra: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "template": "none",
-        "height": height,
-        "autosize": True,
-        "font": {"family": FONT, "size": 13, "color": "#1f2933"},
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
-        "hoverlabel": {"font": {"family": FONT}},
-        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
-    }
-    return base | extra
-
-
-def _axis(**extra: Any) -> dict[str, Any]:
-    return {
-        "automargin": True,
-        "gridcolor": "#e4e7eb",
-        "zerolinecolor": "#cbd2d9",
-        "linecolor": "#cbd2d9",
-    } | extra
-
-
-def _json(figure: go.Figure) -> str:
-    """Figure JSON for a ``<script type="application/json">`` block (no ``<`` left raw)."""
-    text = str(pio.to_json(figure, validate=False, remove_uids=True))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e")
-
-
-def _f4(values: Any) -> np.ndarray:
-    return np.asarray(values, dtype=np.float32)
-
-
-def _sig(value: float, digits: int = 4) -> float | None:
-    if not math.isfinite(value):
-        return None
-    if value == 0:
-        return 0.0
-    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
-
-
 def k_selection_chart(selection: KSelection) -> str:
     """Inertia per k with the elbow marked, silhouette on a second axis, chosen k shaded."""
     ks = [s.k for s in selection.scores]
-    inertia = [_sig(s.inertia) for s in selection.scores]
-    sil = [_sig(s.silhouette, 3) for s in selection.scores]
+    inertia = [sig(s.inertia) for s in selection.scores]
+    sil = [sig(s.silhouette, 3) for s in selection.scores]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(
         go.Scatter(
@@ -152,11 +95,11 @@ def k_selection_chart(selection: KSelection) -> str:
         annotation_text=f"chosen k = {selection.k}",
         annotation_position="bottom left",
     )
-    fig.update_layout(_layout(380, margin={"l": 10, "r": 10, "t": 40, "b": 10}))
-    fig.update_xaxes(_axis(title_text="number of segments k", dtick=1))
-    fig.update_yaxes(_axis(title_text="inertia"), secondary_y=False)
-    fig.update_yaxes(_axis(title_text="silhouette", showgrid=False), secondary_y=True)
-    return _json(fig)
+    fig.update_layout(layout(380, margin={"l": 10, "r": 10, "t": 40, "b": 10}))
+    fig.update_xaxes(axis(title_text="number of segments k", dtick=1))
+    fig.update_yaxes(axis(title_text="inertia"), secondary_y=False)
+    fig.update_yaxes(axis(title_text="silhouette", showgrid=False), secondary_y=True)
+    return figure_json(fig)
 
 
 def sizes_chart(seg: Segmentation) -> str:
@@ -174,11 +117,11 @@ def sizes_chart(seg: Segmentation) -> str:
         )
     )
     fig.update_layout(
-        _layout(max(220, 48 * seg.k + 60), showlegend=False, dragmode=False),
-        xaxis=_axis(title_text="customers", fixedrange=True),
-        yaxis=_axis(type="category", autorange="reversed", fixedrange=True),
+        layout(max(220, 48 * seg.k + 60), showlegend=False, dragmode=False),
+        xaxis=axis(title_text="customers", fixedrange=True),
+        yaxis=axis(type="category", autorange="reversed", fixedrange=True),
     )
-    return _json(fig)
+    return figure_json(fig)
 
 
 def profile_chart(
@@ -215,11 +158,11 @@ def profile_chart(
         )
     )
     fig.update_layout(
-        _layout(max(260, 56 * len(profiles) + 120), dragmode=False),
-        xaxis=_axis(type="category", tickangle=-35, fixedrange=True, showgrid=False),
-        yaxis=_axis(type="category", autorange="reversed", fixedrange=True, showgrid=False),
+        layout(max(260, 56 * len(profiles) + 120), dragmode=False),
+        xaxis=axis(type="category", tickangle=-35, fixedrange=True, showgrid=False),
+        yaxis=axis(type="category", autorange="reversed", fixedrange=True, showgrid=False),
     )
-    return _json(fig)
+    return figure_json(fig)
 
 
 def map_sample(labels: np.ndarray, *, seed: int = 0, points: int = MAP_POINTS) -> np.ndarray:
@@ -251,8 +194,8 @@ def scatter_2d_chart(seg: Segmentation, rows: np.ndarray) -> str:
         mine = labels == p.segment
         fig.add_trace(
             go.Scatter(
-                x=_f4(coords[mine, 0]),
-                y=_f4(coords[mine, 1]),
+                x=f4(coords[mine, 0]),
+                y=f4(coords[mine, 1]),
                 mode="markers",
                 name=label(seg.names[i]),
                 text=[label(c) for c in ids[mine]],
@@ -262,11 +205,11 @@ def scatter_2d_chart(seg: Segmentation, rows: np.ndarray) -> str:
         )
     share = seg.projection.explained_variance_2d
     fig.update_layout(
-        _layout(480),
-        xaxis=_axis(title_text=_axis_title(1, share[0])),
-        yaxis=_axis(title_text=_axis_title(2, share[1])),
+        layout(480),
+        xaxis=axis(title_text=_axis_title(1, share[0])),
+        yaxis=axis(title_text=_axis_title(2, share[1])),
     )
-    return _json(fig)
+    return figure_json(fig)
 
 
 def scatter_3d_chart(seg: Segmentation, rows: np.ndarray) -> str | None:
@@ -281,9 +224,9 @@ def scatter_3d_chart(seg: Segmentation, rows: np.ndarray) -> str | None:
         mine = labels == p.segment
         fig.add_trace(
             go.Scatter3d(
-                x=_f4(coords[mine, 0]),
-                y=_f4(coords[mine, 1]),
-                z=_f4(coords[mine, 2]),
+                x=f4(coords[mine, 0]),
+                y=f4(coords[mine, 1]),
+                z=f4(coords[mine, 2]),
                 mode="markers",
                 name=label(seg.names[i]),
                 marker={"color": color(i), "size": 2.5, "opacity": 0.8},
@@ -292,14 +235,14 @@ def scatter_3d_chart(seg: Segmentation, rows: np.ndarray) -> str | None:
         )
     titles = [_axis_title(c + 1, share[c]) for c in range(3)]
     fig.update_layout(
-        _layout(520, margin={"l": 0, "r": 0, "t": 10, "b": 0}),
+        layout(520, margin={"l": 0, "r": 0, "t": 10, "b": 0}),
         scene={
             "xaxis": {"title": {"text": titles[0]}},
             "yaxis": {"title": {"text": titles[1]}},
             "zaxis": {"title": {"text": titles[2]}},
         },
     )
-    return _json(fig)
+    return figure_json(fig)
 
 
 def correlation_chart(features: pd.DataFrame, used: Sequence[str], *, seed: int = 0) -> str | None:
@@ -335,11 +278,11 @@ def correlation_chart(features: pd.DataFrame, used: Sequence[str], *, seed: int 
         )
     )
     fig.update_layout(
-        _layout(max(300, 34 * len(numeric) + 160), dragmode=False),
-        xaxis=_axis(type="category", tickangle=-35, fixedrange=True, showgrid=False),
-        yaxis=_axis(type="category", autorange="reversed", fixedrange=True, showgrid=False),
+        layout(max(300, 34 * len(numeric) + 160), dragmode=False),
+        xaxis=axis(type="category", tickangle=-35, fixedrange=True, showgrid=False),
+        yaxis=axis(type="category", autorange="reversed", fixedrange=True, showgrid=False),
     )
-    return _json(fig)
+    return figure_json(fig)
 
 
 def rfm_cells(features: pd.DataFrame, bins: int) -> tuple[np.ndarray, list[list[str]]] | None:
@@ -394,21 +337,21 @@ def rfm_grid_chart(counts: np.ndarray, names: list[list[str]]) -> str:
         )
     )
     fig.update_layout(
-        _layout(460, dragmode=False),
-        xaxis=_axis(
+        layout(460, dragmode=False),
+        xaxis=axis(
             type="category",
             title_text="FM score (frequency and spend, 5 = best)",
             fixedrange=True,
             showgrid=False,
         ),
-        yaxis=_axis(
+        yaxis=axis(
             type="category",
             title_text="R score (recency, 5 = most recent)",
             fixedrange=True,
             showgrid=False,
         ),
     )
-    return _json(fig)
+    return figure_json(fig)
 
 
 def format_number(value: float, binary: bool = False) -> str:
@@ -423,3 +366,6 @@ def format_number(value: float, binary: bool = False) -> str:
     if size >= 10:
         return f"{value:,.1f}"
     return f"{value:,.2f}"
+
+
+__all__ = ["FONT", "MAP_POINTS", "PALETTE", "color", "label", "map_sample", "rfm_cells"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from segwise.report.charts import _axis, _json, _layout
+from segwise.report.chart_style import axis, figure_json, layout
 from segwise.segment.pipeline import Segmentation
 
 ACTUAL_COLOR = "#4e79a7"
@@ -60,16 +60,16 @@ def holdout_chart(check: dict[str, Any]) -> str:
         ]
     )
     fig.update_layout(
-        _layout(360, dragmode=False),
-        xaxis=_axis(
+        layout(360, dragmode=False),
+        xaxis=axis(
             type="category",
             title_text=f"repeat purchases up to {check['calibration_end']}",
             fixedrange=True,
         ),
-        yaxis=_axis(
+        yaxis=axis(
             title_text=f"per customer, {check['holdout_weeks']:g} weeks after",
             fixedrange=True,
             rangemode="tozero",
         ),
     )
-    return _json(fig)
+    return figure_json(fig)
