@@ -199,8 +199,11 @@ class RfmEngine(Protocol):
         settings: Settings,
         *,
         summary_period: int | None = None,
+        keep_lines: bool = True,
     ) -> RfmResult:
         """Read, clean and aggregate the log; the cleaning report says what was dropped.
         With ``summary_period`` (days per time unit), also the repeat-purchase summary of
-        ``features/value_summary.py`` up to the day before the as-of date."""
+        ``features/value_summary.py`` up to the day before the as-of date. With
+        ``keep_lines=False`` the caller will not read the kept lines again (an engine may
+        then read the file only once)."""
         ...

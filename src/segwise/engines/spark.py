@@ -53,9 +53,11 @@ def compute_rfm(
     settings: Settings,
     *,
     summary_period: int | None = None,
+    keep_lines: bool = True,
 ) -> RfmResult:
     """Read a transaction log with Spark and compute per-customer RFM, scores and segments;
-    with ``summary_period``, also the repeat-purchase summary (table ``value_summary``)."""
+    with ``summary_period``, also the repeat-purchase summary (table ``value_summary``).
+    Spark reads its files as it goes whatever ``keep_lines`` says."""
     spark = spark_session(settings)
     name = f"segwise_{uuid.uuid4().hex[:10]}"  # this job's views, so that jobs can overlap
     src, lines_view, lines = f"{name}_src", f"{name}_lines", None

@@ -3,13 +3,14 @@ else decided from the data) and how its numbers and ids are written."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from segwise.io import dates
 from segwise.io.readers import Source
 from segwise.io.roles import RoleMapping
 from segwise.io.sql import ident
-from segwise.io.validate import LineRules
+from segwise.io.validate import MONEY, LineRules
 
 if TYPE_CHECKING:
     import duckdb
@@ -60,3 +61,27 @@ def detect_date_format(
     return dates.resolve_format(
         family, max_first=max_first, max_second=max_second, column=column, file=str(source.path)
     )
+
+
+def reader_types(rules: LineRules, source: Source) -> tuple[LineRules, dict[str, str]]:
+    """The role columns of a text file that DuckDB's reader can type as it reads, and the
+    rules for ``src`` read that way (``text_files.stream_csv(types=...)``).
+
+    The reader parses a date with the same strptime as the text path, and a number with the
+    same cast; a value it cannot read fails the whole read (the caller then reads text) rather
+    than giving another answer. So a column is typed only when its sample is plain: dates
+    with no time after them (the text path would cut it off), numbers without a comma (the
+    text path drops thousands separators, reads decimal commas).
+    """
+    m, typed = rules.mapping, {}
+    text = {c for c, kind in rules.types.items() if kind.upper() == "VARCHAR"}
+    values = source.sample
+    if m.date in text and rules.date_format is not None:
+        sample = [str(v).strip() for v in values[m.date] if v is not None]
+        if all(dates.date_part(v) == v for v in sample):
+            typed[m.date] = "DATE"
+    for col in (c for c in (m.quantity, m.price, m.amount) if c is not None):
+        plain = col in text and col not in rules.decimal_comma
+        if plain and not any("," in str(v) for v in values[col] if v is not None):
+            typed[col] = MONEY
+    return replace(rules, types={**rules.types, **typed}), typed

@@ -16,7 +16,7 @@ from segwise.errors import InputError
 from segwise.io import limits, sniff
 from segwise.io.source import SAMPLE_ROWS, Source, head_bytes, raise_if_out_of_memory
 from segwise.io.sql import ident, literal
-from segwise.io.text_files import csv_error, load_csv, open_csv, render_options
+from segwise.io.text_files import csv_error, load_csv, open_csv, render_options, stream_csv
 
 if TYPE_CHECKING:
     import duckdb
@@ -57,13 +57,23 @@ def open_source(con: duckdb.DuckDBPyConnection, path: str | Path) -> Source:
     return open_csv(con, path, utf16)
 
 
-def load(con: duckdb.DuckDBPyConnection, source: Source, text_columns: set[str]) -> None:
+def load(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    text_columns: set[str],
+    *,
+    stream: bool = False,
+) -> None:
     """Create the relation ``src`` (columns of ``text_columns`` plus ``_row``) from ``source``.
 
-    Every listed column is read as text so that ids keep leading zeros and dates are not
-    guessed by the reader; the typing happens later, in the open, with counts of failures.
+    Every listed column of a text file is read as text so that ids keep leading zeros and
+    dates are not guessed by the reader; the typing happens later, in the open, with counts
+    of failures. ``stream``: the caller reads ``src`` once, so a UTF-8 text file is read as
+    the query goes rather than held in a table (``text_files.stream_csv``; ``numbered``
+    holds it when line numbers are needed after all).
     """
     cols = [c for c in source.columns if c in text_columns]
+    source.loaded = cols
     if source.format == "parquet":
         select = ", ".join(ident(c) for c in cols)
         con.execute(
@@ -75,7 +85,17 @@ def load(con: duckdb.DuckDBPyConnection, source: Source, text_columns: set[str])
         select = ", ".join(ident(c) for c in cols)
         con.execute(f"CREATE OR REPLACE TEMP VIEW src AS SELECT _row, {select} FROM xlsx_raw")
         return
-    load_csv(con, source, cols)
+    if stream and source._temp is None:
+        stream_csv(con, source, cols)
+    else:
+        load_csv(con, source, cols)
+
+
+def numbered(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """Make ``src`` hold the text file with its line numbers if it was streamed: reading it
+    whole reports a broken line in its own words, and an error message can name a row."""
+    if source.streamed:
+        load_csv(con, source, source.loaded)
 
 
 def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Source:

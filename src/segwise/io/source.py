@@ -21,6 +21,8 @@ class Source:
     encoding: str | None = None
     delimiter: str | None = None  # for the report: ",", "tab", "whitespace" ...
     header: bool = True
+    loaded: list[str] = field(default_factory=list)  # the columns in ``src``
+    streamed: bool = False  # ``src`` reads the text file as it goes, rows not numbered
     _csv_options: dict[str, str] = field(default_factory=dict, repr=False)
     _temp: Path | None = field(default=None, repr=False)
 

@@ -147,16 +147,11 @@ def _open_blank_separated(
 
 
 def load_csv(con: duckdb.DuckDBPyConnection, source: Source, cols: list[str]) -> None:
+    """``src``: the columns ``cols`` as text, read once into a table, rows numbered."""
     import duckdb
 
-    target = source._temp or source.path
-    select = ", ".join(ident(c) for c in cols)
-    types = ", ".join(f"{literal(c)}: 'VARCHAR'" for c in cols if source.types[c] != "VARCHAR")
-    types_opt = f", types = {{{types}}}" if types else ""
-    query = (
-        f"CREATE OR REPLACE TEMP TABLE src_raw AS SELECT {select} FROM "
-        f"read_csv({literal(str(target))}, {render_options(source._csv_options)}{types_opt})"
-    )
+    query = f"CREATE OR REPLACE TEMP TABLE src_raw AS {_read_text(source, cols)}"
+    source.streamed = False
     try:
         con.execute(query)
     except duckdb.Error as exc:
@@ -172,6 +167,43 @@ def load_csv(con: duckdb.DuckDBPyConnection, source: Source, cols: list[str]) ->
         load_csv(con, source, cols)
         return
     con.execute("CREATE OR REPLACE TEMP VIEW src AS SELECT rowid + 1 AS _row, * FROM src_raw")
+
+
+def stream_csv(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    cols: list[str],
+    *,
+    typed: dict[str, str] | None = None,
+    dateformat: str | None = None,
+) -> None:
+    """``src``: the columns ``cols`` read from the file by each query that reads it, rows
+    not numbered (``_row`` NULL); as text, but the columns of ``typed`` as those types (dates
+    with ``dateformat``). One query over a 10M-line file then holds no lines in memory; the
+    file's errors surface in that query, and ``load_csv`` reads it again to report them."""
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW src AS SELECT CAST(NULL AS BIGINT) AS _row, "
+        f"* FROM ({_read_text(source, cols, typed or {}, dateformat)})"
+    )
+    source.streamed = True
+
+
+def _read_text(
+    source: Source,
+    cols: list[str],
+    typed: dict[str, str] | None = None,
+    dateformat: str | None = None,
+) -> str:
+    """The SELECT reading the columns ``cols`` of a delimited text file: as text, but the
+    columns of ``typed`` as those types."""
+    target = source._temp or source.path
+    select = ", ".join(ident(c) for c in cols)
+    kinds = {c: (typed or {}).get(c, "VARCHAR") for c in cols}
+    types = ", ".join(f"{literal(c)}: {literal(k)}" for c, k in kinds.items())
+    options = render_options(source._csv_options)
+    if dateformat:
+        options += f", dateformat = {literal(dateformat)}"
+    return f"SELECT {select} FROM read_csv({literal(str(target))}, {options}, types = {{{types}}})"
 
 
 def render_options(options: dict[str, str]) -> str:

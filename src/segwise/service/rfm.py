@@ -20,8 +20,10 @@ def compute_rfm(
     engine: str = "local",
     settings: Settings | None = None,
 ) -> RfmResult:
-    """RFM per customer from a transaction log file (CSV/TSV/XLSX/Parquet)."""
-    return rfm_engine(engine)(path, options or RfmOptions(), settings or get_settings())
+    """RFM per customer from a transaction log file (CSV/TSV/XLSX/Parquet); the file is read
+    once, its kept lines not kept (``RfmResult.lines`` is None)."""
+    run = rfm_engine(engine)
+    return run(path, options or RfmOptions(), settings or get_settings(), keep_lines=False)
 
 
 def rfm_engine(engine: str) -> RfmEngine:

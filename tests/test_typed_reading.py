@@ -1,0 +1,141 @@
+"""A text log read once (``segwise rfm``) has its plain dates and numbers typed by DuckDB's
+reader; the answer must be the text path's, value by value and table by table.
+
+Oracles: the text path's own SQL (``date_expr``, ``number_expr`` over text) on seeded random
+texts, and the whole RFM of the same file read as text into a table (what ``ingest`` does).
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from segwise.config import Settings
+from segwise.engines.local import compute_rfm
+from segwise.features.rfm import RfmOptions
+from segwise.io.dates import DateFormat
+from segwise.io.roles import RoleMapping
+from segwise.io.validate import MONEY, LineRules, date_expr, number_expr
+
+NOISE = " T+-x/.:0\t,"
+
+
+def mutated(texts: list[str], seed: int) -> list[str]:
+    """Each text, and a copy with about one character in eight replaced or inserted."""
+    rng = random.Random(seed)
+    out = list(texts)
+    for text in texts:
+        chars = list(text)
+        for i in range(len(chars)):
+            if rng.random() < 0.12:
+                chars[i] = rng.choice(NOISE) if rng.random() < 0.7 else chars[i] + rng.choice(NOISE)
+        out.append("".join(chars))
+    return out
+
+
+def reader_and_text(tmp_path: Path, values: list[str], kind: str, fmt: str | None) -> list[tuple]:
+    """(value, reader's, text path's) for every value the reader read: one line each, read
+    with ``ignore_errors`` (the lines it cannot read are left out, as a whole read fails)."""
+    path = tmp_path / "values.csv"
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh, quoting=csv.QUOTE_ALL)
+        writer.writerow(["i", "v"])
+        writer.writerows(enumerate(values))
+    con = duckdb.connect()
+    fmt_opt = f", dateformat = '{fmt}'" if fmt else ""
+    con.execute(
+        f"CREATE TABLE typed AS SELECT * FROM read_csv('{path}', header = true{fmt_opt}, "
+        f"types = {{'i': 'BIGINT', 'v': '{kind}'}}, ignore_errors = true)"
+    )
+    con.execute("CREATE TABLE t AS SELECT unnest(CAST(? AS VARCHAR[])) AS v", [values])
+    mapping = RoleMapping(customer="c", date="v", amount="v")
+    text = LineRules(mapping, {"v": "VARCHAR"}, DateFormat(fmt or "%Y-%m-%d", "test"))
+    expr = date_expr(text) if kind == "DATE" else number_expr(text, "v")
+    expr = expr.replace('"v"', "t.v")
+    return con.execute(
+        f"SELECT t.v, typed.v, {expr} FROM typed "
+        "JOIN (SELECT row_number() OVER () - 1 AS i, v FROM t) AS t USING (i)"
+    ).fetchall()
+
+
+@pytest.mark.parametrize("fmt", ["%Y-%m-%d", "%d/%m/%Y", "%m/%d/%y", "%Y%m%d", "%d.%m.%Y"])
+def test_the_reader_reads_a_date_as_the_text_path_or_not_at_all(tmp_path: Path, fmt: str) -> None:
+    rng = random.Random(11)
+    days = [date(1900, 1, 1) + timedelta(days=rng.randrange(70_000)) for _ in range(3000)]
+    edge = ["2024-01-05junk", "20240-01-05", "2024-01-05 10:00", " 05/01/2024", "2024-1-5"]
+    values = mutated([d.strftime(fmt) for d in days], seed=12) + edge
+    rows = reader_and_text(tmp_path, values, "DATE", fmt)
+    assert 3000 <= len(rows) < len(values)  # both kinds of line are there
+    assert [r for r in rows if r[1] != r[2]] == []
+
+
+def test_the_reader_reads_a_number_as_the_text_path_or_not_at_all(tmp_path: Path) -> None:
+    rng = random.Random(13)
+    plain = [f"{rng.uniform(-5000, 5000):.{rng.randrange(0, 9)}f}" for _ in range(3000)]
+    edge = ["1e3", ".5", "5.", "+5", " 5 ", "1_000", "1,234.50", "2,55", "nan", "99999999999999"]
+    rows = reader_and_text(tmp_path, mutated(plain, seed=14) + edge, MONEY, None)
+    assert 3000 <= len(rows) < 6010
+    assert [r for r in rows if r[1] != r[2]] == []
+
+
+def log(tmp_path: Path, name: str, late: dict[str, str] | None = None, n: int = 3000) -> Path:
+    """A log of ``n`` lines; ``late`` overwrites fields of line 2,500 (past the sample)."""
+    rng = random.Random(15)
+    rows = []
+    for i in range(n):
+        day = date(2024, 1, 1) + timedelta(days=rng.randrange(365))
+        amount = "" if i % 1499 == 0 else f"{rng.uniform(-20, 300):.2f}"
+        rows.append({"customer_id": f"0{rng.randrange(400)}", "date": str(day), "amount": amount})
+    rows[2500] |= late or {}
+    path = tmp_path / name
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def src_types(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE src").fetchall()}
+
+
+@pytest.mark.parametrize(
+    ("late", "typed"),
+    [
+        ({}, True),
+        ({"date": "2024-02-30"}, False),  # a date past the sample that does not read
+        ({"amount": "1,234.50"}, False),  # a thousands comma past the sample
+        ({"date": "2024-03-01 10:15"}, False),  # a time past the sample
+    ],
+)
+def test_rfm_read_once_is_the_rfm_of_the_text_table(
+    tmp_path: Path, late: dict[str, str], typed: bool
+) -> None:
+    path = log(tmp_path, "log.csv", late)
+    settings = Settings()
+    once = compute_rfm(path, RfmOptions(), settings, keep_lines=False)
+    table = compute_rfm(path, RfmOptions(), settings)
+    assert once.lines is None and table.lines is not None
+    assert src_types(once.con)["date"] == ("DATE" if typed else "VARCHAR")
+    assert src_types(table.con)["date"] == "VARCHAR"
+    pd.testing.assert_frame_equal(once.to_pandas(), table.to_pandas())
+    assert once.report == table.report
+    assert once.summary() == table.summary()
+    assert once.customers == 400 and once.report.lines == 3000
+
+
+def test_a_broken_line_read_once_is_reported_as_the_table_reports_it(tmp_path: Path) -> None:
+    path = log(tmp_path, "broken.csv", n=30_000)
+    lines = path.read_text().splitlines()
+    lines[25_000] += ",1,2,3"  # one field too many, past the 20,480 lines the sniffer reads
+    path.write_text("\n".join(lines) + "\n")
+    errors = []
+    for keep in (False, True):
+        with pytest.raises(Exception) as info:
+            compute_rfm(path, RfmOptions(), Settings(), keep_lines=keep)
+        errors.append((type(info.value), str(info.value)))
+    assert errors[0] == errors[1]
+    assert "broken.csv" in errors[0][1] and "25001" in errors[0][1].replace(",", "")
