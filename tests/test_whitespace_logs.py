@@ -85,6 +85,17 @@ def test_a_space_aligned_file_with_a_header_needs_no_flags(cli, tmp_path):
     assert got["monetary"].to_dict() == {"C001": 15.0, "C002": 10.25, "C003": 120.0}
 
 
+def test_a_space_aligned_cp1252_file_with_an_undefined_byte_reads(cli, tmp_path):
+    # 0x8d has no character in cp1252 (found by the API fuzzer): U+FFFD, not a traceback
+    text = b"CustomerID   InvoiceDate   Amount   Note\r\n"
+    text += b"  C\xe9001   2020-01-03      11.50   caf\x8d\r\n"
+    text += b"  C\xe9002   2020-01-04       3.25   \x80uro\r\n"
+    path = tmp_path / "aligned.txt"
+    path.write_bytes(text)
+    got = rfm(cli, path, tmp_path / "rfm.parquet")
+    assert got["monetary"].to_dict() == {"C\u00e9001": 11.5, "C\u00e9002": 3.25}
+
+
 def test_a_tab_separated_file_with_empty_cells_keeps_its_columns(tmp_path):
     path = tmp_path / "empty_cells.tsv"
     path.write_text("id\tdate\tnote\tamount\n1\t2020-01-01\t\t3.5\n2\t2020-01-02\t\t4.5\n")

@@ -106,11 +106,14 @@ def splits_on_blanks(lines: Lines, delimiter: str, columns: int) -> bool:
 def write_tab_separated(path: Path, encoding: str) -> Path:
     """Copy a blank-separated file as UTF-8 text with one tab between fields, into a temp file.
 
-    Streamed in large blocks; raises UnicodeDecodeError when ``encoding`` does not fit.
+    Streamed in large blocks; raises UnicodeDecodeError when the text is not UTF-8 and
+    ``encoding`` says it is. The fallback encodings read every byte: the five bytes cp1252
+    leaves undefined become U+FFFD, as in ``text_files``' UTF-8 copy of a cp1252 file.
     """
     out = Path(tempfile.mkstemp(prefix="segwise-", suffix=".tsv")[1])
-    codec = "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
-    decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+    utf8 = codecs.lookup(encoding).name == "utf-8"
+    codec = "utf-8-sig" if utf8 else encoding
+    decoder = codecs.getincrementaldecoder(codec)(errors="strict" if utf8 else "replace")
     try:
         with path.open("rb") as src, out.open("w", encoding="utf-8", newline="") as dst:
             rest = ""
