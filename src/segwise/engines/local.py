@@ -30,7 +30,7 @@ from segwise.io.readers import Source, load, numbered, open_source
 from segwise.io.roles import RoleMapping, detect_roles, require_log_roles
 from segwise.io.source import raise_if_out_of_memory
 from segwise.io.sql import ident, literal, relation
-from segwise.io.text_files import stream_csv
+from segwise.io.text_files import load_csv, read_text_file
 from segwise.io.validate import (
     LineRules,
     classified_sql,
@@ -46,7 +46,8 @@ SPILL_PREFIX = "segwise-spill-"
 
 
 def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with the configured threads, memory cap and spill folder.
+    """An in-memory DuckDB with the configured threads, memory cap (``duckdb_memory_limit``)
+    and spill folder.
 
     The spill folder is this connection's own (``segwise-spill-<pid>-<random>`` in the temp
     folder): DuckDB creates it when a query outgrows the cap and removes it on close, and
@@ -55,8 +56,7 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(config={"preserve_insertion_order": True})
     if settings.threads:
         con.execute(f"SET threads = {int(settings.threads)}")
-    if settings.memory_limit:
-        con.execute(f"SET memory_limit = {literal(settings.memory_limit)}")
+    con.execute(f"SET memory_limit = {literal(settings.duckdb_memory_limit())}")
     remove_stale_spill()
     spill = Path(tempfile.gettempdir()) / f"{SPILL_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
     con.execute(f"SET temp_directory = {literal(str(spill))}")
@@ -90,7 +90,7 @@ def memory_errors(settings: Settings) -> Iterator[None]:
     try:
         yield
     except duckdb.OutOfMemoryException as exc:
-        cap = settings.memory_limit or "80% of RAM, the default"
+        cap = settings.memory_limit or f"{settings.duckdb_memory_limit()}, the default"
         detail = str(exc).splitlines()[0] if str(exc) else "out of memory"
         raise ConfigError(
             f"the local engine ran out of memory under its cap ({cap}): {detail}; raise "
@@ -133,9 +133,9 @@ def _compute_rfm(
         require_log_roles(mapping, source.columns, source.path)
         # the product name too when there is a code: the look-up shows names, not codes
         named = {mapping.description} if mapping.description else set()
-        stream = not keep_lines and summary_period is None
-        load(con, source, line_columns(mapping) | named, stream=stream)
-        rules, classified = _customer_lines(con, source, mapping, options)
+        load(con, source, line_columns(mapping) | named, stream=True)
+        single_pass = not keep_lines and summary_period is None
+        rules, classified = _customer_lines(con, source, mapping, options, single_pass)
         report, last_day = _report(con, source, rules, classified, settings.max_bad_share)
         manifest = read_manifest(source.path, con) if source.format == "parquet" else None
         if manifest is not None:  # a folder of exports or a statement segwise assembled
@@ -182,34 +182,65 @@ def _compute_rfm(
 
 
 def _customer_lines(
-    con: duckdb.DuckDBPyConnection, source: Source, mapping: RoleMapping, options: RfmOptions
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    mapping: RoleMapping,
+    options: RfmOptions,
+    single_pass: bool,
 ) -> tuple[LineRules, str]:
     """Table ``customer_lines`` from ``src``: the line rules sniffed, every line classified,
     grouped per customer and drop reason. Returns the rules and the classifying SELECT.
 
-    A streamed text file is read with its plain date and number columns typed by the reader
-    (~25% faster at 10M lines); when a value does not read, as text; when the file itself does
-    not, whole (``numbered``), which reports a broken line in its own words.
+    A text file (``src`` reads it as it goes) is read with its plain date and number columns
+    typed by DuckDB's reader (~25% faster at 10M lines): as it streams when nothing reads it
+    again (``single_pass``), else into a table. When a value does not read, it is read as
+    text; when the file itself does not, ``load_csv`` reads it and reports the broken line.
     """
-    types = {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE src").fetchall()}
-    rules = sniff_line_rules(con, source, mapping, types, options.date_format)
     if source.streamed:
-        typed_rules, typed = reader_types(rules, source)
-        if typed:
-            fmt = rules.date_format.format if rules.date_format else None
-            stream_csv(con, source, source.loaded, typed=typed, dateformat=fmt)
-            try:
-                return typed_rules, _group_lines(con, typed_rules, options)
-            except duckdb.Error as exc:
-                raise_if_out_of_memory(exc)
-                stream_csv(con, source, source.loaded)
         try:
-            return rules, _group_lines(con, rules, options)
+            return _read_streamed(con, source, mapping, options, single_pass)
         except duckdb.Error as exc:
             raise_if_out_of_memory(exc)
-            numbered(con, source)
-            return _customer_lines(con, source, mapping, options)
+            load_csv(con, source, source.loaded)
+    rules = _rules(con, source, mapping, options)
     return rules, _group_lines(con, rules, options)
+
+
+def _read_streamed(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    mapping: RoleMapping,
+    options: RfmOptions,
+    single_pass: bool,
+) -> tuple[LineRules, str]:
+    """``_customer_lines`` of a text file read typed, else (``single_pass``) as text; the
+    last read's error when none reads."""
+    rules = _rules(con, source, mapping, options)
+    typed_rules, typed = reader_types(rules, source)
+    fmt = rules.date_format.format if rules.date_format else None
+    reads = [(typed_rules, typed)] if typed else []
+    reads += [(rules, {})] if single_pass or not typed else []
+    *first, (last_rules, last_types) = reads
+    for read_rules, read_types in first:
+        try:
+            read_text_file(
+                con, source, source.loaded, typed=read_types, dateformat=fmt, table=not single_pass
+            )
+            return read_rules, _group_lines(con, read_rules, options)
+        except duckdb.Error as exc:
+            raise_if_out_of_memory(exc)
+    read_text_file(
+        con, source, source.loaded, typed=last_types, dateformat=fmt, table=not single_pass
+    )
+    return last_rules, _group_lines(con, last_rules, options)
+
+
+def _rules(
+    con: duckdb.DuckDBPyConnection, source: Source, mapping: RoleMapping, options: RfmOptions
+) -> LineRules:
+    """The line rules of ``src`` as it is now read."""
+    types = {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE src").fetchall()}
+    return sniff_line_rules(con, source, mapping, types, options.date_format)
 
 
 def _group_lines(con: duckdb.DuckDBPyConnection, rules: LineRules, options: RfmOptions) -> str:

@@ -200,8 +200,7 @@ class _Combined:
             settings = get_settings()  # the engine's caps hold while a file is read here too
             if settings.threads:
                 con.execute(f"SET threads = {int(settings.threads)}")
-            if settings.memory_limit:
-                con.execute(f"SET memory_limit = {literal(settings.memory_limit)}")
+            con.execute(f"SET memory_limit = {literal(settings.duckdb_memory_limit())}")
             mapping, rules, sql = _file_lines(
                 con, path, original, self.columns, self.date_format, self.first, self.formats
             )

@@ -65,7 +65,7 @@ def detect_date_format(
 
 def reader_types(rules: LineRules, source: Source) -> tuple[LineRules, dict[str, str]]:
     """The role columns of a text file that DuckDB's reader can type as it reads, and the
-    rules for ``src`` read that way (``text_files.stream_csv(types=...)``).
+    rules for ``src`` read that way (``text_files.read_text_file(typed=...)``).
 
     The reader parses a date with the same strptime as the text path, and a number with the
     same cast; a value it cannot read fails the whole read (the caller then reads text) rather

@@ -16,7 +16,13 @@ from segwise.errors import InputError
 from segwise.io import limits, sniff
 from segwise.io.source import SAMPLE_ROWS, Source, head_bytes, raise_if_out_of_memory
 from segwise.io.sql import ident, literal
-from segwise.io.text_files import csv_error, load_csv, open_csv, render_options, stream_csv
+from segwise.io.text_files import (
+    csv_error,
+    load_csv,
+    open_csv,
+    read_text_file,
+    render_options,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -68,9 +74,9 @@ def load(
 
     Every listed column of a text file is read as text so that ids keep leading zeros and
     dates are not guessed by the reader; the typing happens later, in the open, with counts
-    of failures. ``stream``: the caller reads ``src`` once, so a UTF-8 text file is read as
-    the query goes rather than held in a table (``text_files.stream_csv``; ``numbered``
-    holds it when line numbers are needed after all).
+    of failures. ``stream``: a UTF-8 text file is read by each query as it goes rather than
+    held in a table (``text_files.read_text_file``; the caller then reads it into a table,
+    typed or not, or ``numbered`` does when line numbers are needed).
     """
     cols = [c for c in source.columns if c in text_columns]
     source.loaded = cols
@@ -86,16 +92,17 @@ def load(
         con.execute(f"CREATE OR REPLACE TEMP VIEW src AS SELECT _row, {select} FROM xlsx_raw")
         return
     if stream and source._temp is None:
-        stream_csv(con, source, cols)
+        read_text_file(con, source, cols)
     else:
         load_csv(con, source, cols)
 
 
 def numbered(con: duckdb.DuckDBPyConnection, source: Source) -> None:
-    """Make ``src`` hold the text file with its line numbers if it was streamed: reading it
-    whole reports a broken line in its own words, and an error message can name a row."""
+    """Make ``src`` number its rows if it reads a text file as it goes (an error message
+    names a row): the same columns read the same way, into a table."""
     if source.streamed:
-        load_csv(con, source, source.loaded)
+        typed, fmt = source.typed, source.dateformat
+        read_text_file(con, source, source.loaded, typed=typed, dateformat=fmt, table=True)
 
 
 def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Source:

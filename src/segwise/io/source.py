@@ -23,6 +23,8 @@ class Source:
     header: bool = True
     loaded: list[str] = field(default_factory=list)  # the columns in ``src``
     streamed: bool = False  # ``src`` reads the text file as it goes, rows not numbered
+    typed: dict[str, str] = field(default_factory=dict)  # columns of ``src`` the reader types
+    dateformat: str | None = None  # how the reader reads a typed date
     _csv_options: dict[str, str] = field(default_factory=dict, repr=False)
     _temp: Path | None = field(default=None, repr=False)
 

@@ -151,7 +151,7 @@ def load_csv(con: duckdb.DuckDBPyConnection, source: Source, cols: list[str]) ->
     import duckdb
 
     query = f"CREATE OR REPLACE TEMP TABLE src_raw AS {_read_text(source, cols)}"
-    source.streamed = False
+    source.streamed, source.typed, source.dateformat = False, {}, None
     try:
         con.execute(query)
     except duckdb.Error as exc:
@@ -169,23 +169,30 @@ def load_csv(con: duckdb.DuckDBPyConnection, source: Source, cols: list[str]) ->
     con.execute("CREATE OR REPLACE TEMP VIEW src AS SELECT rowid + 1 AS _row, * FROM src_raw")
 
 
-def stream_csv(
+def read_text_file(
     con: duckdb.DuckDBPyConnection,
     source: Source,
     cols: list[str],
     *,
     typed: dict[str, str] | None = None,
     dateformat: str | None = None,
+    table: bool = False,
 ) -> None:
-    """``src``: the columns ``cols`` read from the file by each query that reads it, rows
-    not numbered (``_row`` NULL); as text, but the columns of ``typed`` as those types (dates
-    with ``dateformat``). One query over a 10M-line file then holds no lines in memory; the
-    file's errors surface in that query, and ``load_csv`` reads it again to report them."""
-    con.execute(
-        "CREATE OR REPLACE TEMP VIEW src AS SELECT CAST(NULL AS BIGINT) AS _row, "
-        f"* FROM ({_read_text(source, cols, typed or {}, dateformat)})"
-    )
-    source.streamed = True
+    """``src``: the columns ``cols`` as text, but those of ``typed`` as those types (dates
+    with ``dateformat``). Read by each query that reads ``src``, rows not numbered (``_row``
+    NULL): one query over a 10M-line file then holds no lines in memory. With ``table``, read
+    once into a table, rows numbered. DuckDB's errors are raised as they are: ``load_csv``
+    reads the file again to report them in a line."""
+    select = _read_text(source, cols, typed or {}, dateformat)
+    if table:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE src_raw AS {select}")
+        con.execute("CREATE OR REPLACE TEMP VIEW src AS SELECT rowid + 1 AS _row, * FROM src_raw")
+    else:
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW src AS "
+            f"SELECT CAST(NULL AS BIGINT) AS _row, * FROM ({select})"
+        )
+    source.streamed, source.typed, source.dateformat = not table, typed or {}, dateformat
 
 
 def _read_text(
