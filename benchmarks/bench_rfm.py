@@ -66,6 +66,7 @@ CONTENDERS = {
     "duckdb": "bare DuckDB aggregate (floor)",
     "polars": "bare Polars aggregate (floor)",
     "polars_rfm": "Polars lazy: R, F, M, scores 1..5, segments, written to Parquet",
+    "polars_exact": "the same, ids read as text, amounts as exact decimals (segwise's contract)",
 }
 NOT_FOR = {"cdnow": ("tutorial",)}  # per-customer apply over 339k+ customers: many minutes
 BARE = ("duckdb", "polars")
@@ -78,6 +79,7 @@ SAME_RFM = (
     "textbook",
     "tutorial",
     "polars_rfm",
+    "polars_exact",
 )  # R, F and M by the DESIGN.md definitions, like segwise
 
 

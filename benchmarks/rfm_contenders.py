@@ -148,22 +148,33 @@ def polars(path: str) -> dict[str, float]:
     return _sums(out.height, None, out["f"].sum(), out["m"].sum())
 
 
-def _polars_cdnow(path: str) -> Any:
+def _polars_cdnow(path: str, exact: bool = False) -> Any:
+    """The CDNOW-shaped log, lazily; ``exact``: a CSV's ids read as text, amounts as decimals."""
     import polars as pl
 
+    money = pl.Decimal(18, 6)
     if path.endswith(".csv"):
-        return pl.scan_csv(path, schema_overrides={"date": pl.Date})
-    return pl.scan_parquet(path)
+        types = {"date": pl.Date}
+        types |= {"customer_id": pl.String, "dollar_value": money} if exact else {}
+        return pl.scan_csv(path, schema_overrides=types)
+    lf = pl.scan_parquet(path)
+    return lf.with_columns(pl.col("dollar_value").cast(money)) if exact else lf
 
 
-def polars_rfm(path: str) -> dict[str, float]:
+def polars_exact(path: str) -> dict[str, float]:
+    """``polars_rfm`` with segwise's guarantees: a CSV's ids read as text (leading zeros kept),
+    amounts summed as exact decimals, the result ordered by the id as text."""
+    return polars_rfm(path, exact=True)
+
+
+def polars_rfm(path: str, exact: bool = False) -> dict[str, float]:
     """A Polars lazy query with segwise's definitions: R, F, M, scores 1..5, segments, Parquet."""
     import polars as pl
 
     from segwise.features.rfm import DEFAULT_CELLS
 
     if _cdnow(path):
-        lf = _polars_cdnow(path).select(
+        lf = _polars_cdnow(path, exact).select(
             pl.col("customer_id").alias("id"),
             pl.col("date").alias("day"),
             pl.col("date").alias("key"),
@@ -171,13 +182,18 @@ def polars_rfm(path: str) -> dict[str, float]:
             pl.lit(True).alias("buy"),
         )
     else:
+        money = pl.Decimal(18, 6)
+        types = {"InvoiceNo": pl.String}
+        types |= {"CustomerID": pl.String, "Quantity": money, "UnitPrice": money} if exact else {}
         lf = (
-            pl.scan_csv(path, schema_overrides={"InvoiceNo": pl.String}).with_columns(
+            pl.scan_csv(path, schema_overrides=types).with_columns(
                 pl.col("InvoiceDate").str.to_datetime(CSV_TS)
             )
             if path.endswith(".csv")
             else pl.scan_parquet(path)
         )
+        if exact and not path.endswith(".csv"):
+            lf = lf.with_columns(pl.col("Quantity", "UnitPrice").cast(money))
         lf = lf.filter(pl.col("CustomerID").is_not_null()).select(
             pl.col("CustomerID").alias("id"),
             pl.col("InvoiceDate").dt.date().alias("day"),
@@ -213,6 +229,7 @@ def polars_rfm(path: str) -> dict[str, float]:
             .cast(pl.Int32)
             .replace_strict(grid, return_dtype=pl.String)
         )
+        .with_columns(pl.col("id").cast(pl.String) if exact else pl.col("id"))
         .sort("id")
         .collect()
     )
