@@ -213,26 +213,21 @@ def _read_streamed(
     options: RfmOptions,
     single_pass: bool,
 ) -> tuple[LineRules, str]:
-    """``_customer_lines`` of a text file read typed, else (``single_pass``) as text; the
-    last read's error when none reads."""
+    """``_customer_lines`` of a text file: read typed, else as text; into a table unless
+    ``single_pass``. DuckDB's error when the file does not read as text either."""
     rules = _rules(con, source, mapping, options)
     typed_rules, typed = reader_types(rules, source)
     fmt = rules.date_format.format if rules.date_format else None
-    reads = [(typed_rules, typed)] if typed else []
-    reads += [(rules, {})] if single_pass or not typed else []
-    *first, (last_rules, last_types) = reads
-    for read_rules, read_types in first:
+    if typed:
         try:
             read_text_file(
-                con, source, source.loaded, typed=read_types, dateformat=fmt, table=not single_pass
+                con, source, source.loaded, typed=typed, dateformat=fmt, table=not single_pass
             )
-            return read_rules, _group_lines(con, read_rules, options)
+            return typed_rules, _group_lines(con, typed_rules, options)
         except duckdb.Error as exc:
             raise_if_out_of_memory(exc)
-    read_text_file(
-        con, source, source.loaded, typed=last_types, dateformat=fmt, table=not single_pass
-    )
-    return last_rules, _group_lines(con, last_rules, options)
+    read_text_file(con, source, source.loaded, table=not single_pass)
+    return rules, _group_lines(con, rules, options)
 
 
 def _rules(
