@@ -15,6 +15,16 @@ from segwise.config import get_settings
 DATA = Path(__file__).parent / "data"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give each test its own node id. Schemathesis names its tests ``test[POST /v1/runs]``
+    but, under pytest 9, gives all of an API's tests the function's node id; ``make test``
+    schedules by node id (pytest-xdist ``loadgroup``), and so ran one operation in twenty."""
+    for item in items:
+        label = item.name.partition("[")[2].removesuffix("]")
+        if label and not item.nodeid.endswith(f"[{label}]"):
+            item._id = item._id.with_params(label)  # pytest 9's structured node id
+
+
 @pytest.fixture(autouse=True)
 def segwise_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Every test gets its own data folder and fresh settings; the dashboard runs as
