@@ -68,6 +68,28 @@ def test_a_capped_run_spills_and_gives_the_same_numbers(big_logs, fmt):
     assert capped.report == free.report
 
 
+def test_the_engine_holds_at_most_3_5_gb_unless_told_otherwise(monkeypatch):
+    def cap(settings: Settings) -> int:  # what DuckDB was told, in bytes (shown to 0.1 GiB)
+        con = local.connect(settings)
+        row = con.execute(
+            "SELECT value FROM duckdb_settings() WHERE name = 'max_memory'"
+        ).fetchone()
+        con.close()
+        number, unit = str(row[0] if row else "").split()
+        return int(float(number) * {"MiB": 2**20, "GiB": 2**30}[unit])
+
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert cap(Settings()) == pytest.approx(min(3_500_000_000, 0.8 * ram), rel=0.03)
+    assert cap(Settings(memory_limit="1GB")) == pytest.approx(10**9, rel=0.03)
+    # a machine with 2 GiB: 80% of it, DuckDB's own default, is less than 3.5 GB
+    real = os.sysconf
+    monkeypatch.setattr(
+        os, "sysconf", lambda name: 2**19 if name == "SC_PHYS_PAGES" else real(name)
+    )
+    pages = 2**19 * os.sysconf("SC_PAGE_SIZE")
+    assert Settings().duckdb_memory_limit() == f"{int(0.8 * pages) // 10**6}MB"
+
+
 def test_a_cap_too_small_is_one_clear_error(big_logs):
     with pytest.raises(ConfigError, match="SEGWISE_MEMORY_LIMIT"):
         local.compute_rfm(
