@@ -26,8 +26,7 @@ from segwise.config import get_settings
 from segwise.demo import END, generate_log, write_log
 from segwise.errors import InputError, NotAllowedError
 from segwise.segment.thresholds import Thresholds, segment_standing, worse_share
-from segwise.service import alerts as alert_use_cases
-from segwise.service import notify
+from segwise.service import alerts as alert_use_cases, notify
 from segwise.service.schedules import next_start, parse_moment, period_of
 from segwise.store import schedules as store
 from segwise.store.catalog import Catalog

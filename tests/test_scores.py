@@ -6,8 +6,7 @@ from datetime import date, timedelta
 
 import duckdb
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from segwise.features.rfm import rfm_sql
 

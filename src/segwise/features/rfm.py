@@ -14,8 +14,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from segwise.errors import InputError
-from segwise.io.sql import DUCKDB, Dialect, literal, relation
-from segwise.io.sql import SPARK as SPARK  # the dialects live with the SQL quoting
+from segwise.io.sql import (
+    DUCKDB,
+    SPARK as SPARK,  # the dialects live with the SQL quoting
+    Dialect,
+    literal,
+    relation,
+)
 
 SEGMENTS = (
     "Champions",

@@ -9,321 +9,149 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from segwise.engines.result import (
-        RfmResult as RfmResult,
-    )
-    from segwise.features.outcomes import (
-        looks_like_outcome as looks_like_outcome,
-    )
-    from segwise.features.rfm import (
-        RfmOptions as RfmOptions,
-    )
-    from segwise.io.validate import (
-        REASONS as REASONS,
-    )
+    from segwise.engines.result import RfmResult as RfmResult
+    from segwise.features.outcomes import looks_like_outcome as looks_like_outcome
+    from segwise.features.rfm import RfmOptions as RfmOptions
+    from segwise.io.validate import REASONS as REASONS
     from segwise.io.writers import (
         check_output_path as check_output_path,
-    )
-    from segwise.io.writers import (
         write_frame as write_frame,
     )
-    from segwise.predict.target import (
-        TargetReport as TargetReport,
-    )
-    from segwise.segment.pipeline import (
-        Segmentation as Segmentation,
-    )
-    from segwise.segment.uplift import (
-        Uplift as Uplift,
-    )
+    from segwise.predict.target import TargetReport as TargetReport
+    from segwise.segment.pipeline import Segmentation as Segmentation
+    from segwise.segment.uplift import Uplift as Uplift
     from segwise.service.access import (
         KeyInfo as KeyInfo,
-    )
-    from segwise.service.access import (
         UserInfo as UserInfo,
-    )
-    from segwise.service.access import (
         add_user as add_user,
-    )
-    from segwise.service.access import (
         check_role as check_role,
-    )
-    from segwise.service.access import (
         create_key as create_key,
-    )
-    from segwise.service.access import (
         disable_user as disable_user,
-    )
-    from segwise.service.access import (
         has_accounts as has_accounts,
-    )
-    from segwise.service.access import (
         key_actor as key_actor,
-    )
-    from segwise.service.access import (
         list_keys as list_keys,
-    )
-    from segwise.service.access import (
         list_users as list_users,
-    )
-    from segwise.service.access import (
         reset_password as reset_password,
-    )
-    from segwise.service.access import (
         revoke_key as revoke_key,
-    )
-    from segwise.service.access import (
         sign_in as sign_in,
-    )
-    from segwise.service.access import (
         whoami as whoami,
     )
     from segwise.service.alerts import (
         AlertInfo as AlertInfo,
-    )
-    from segwise.service.alerts import (
         list_alerts as list_alerts,
     )
     from segwise.service.audit import (
         Actor as Actor,
-    )
-    from segwise.service.audit import (
         AuditEntry as AuditEntry,
-    )
-    from segwise.service.audit import (
         acting_as as acting_as,
-    )
-    from segwise.service.audit import (
         allowed as allowed,
-    )
-    from segwise.service.audit import (
         audit_events as audit_events,
-    )
-    from segwise.service.audit import (
         current_actor as current_actor,
-    )
-    from segwise.service.audit import (
         record_event as record_event,
-    )
-    from segwise.service.audit import (
         require as require,
-    )
-    from segwise.service.audit import (
         set_actor as set_actor,
     )
     from segwise.service.background import (
         BackgroundRuns as BackgroundRuns,
-    )
-    from segwise.service.background import (
         RunStage as RunStage,
-    )
-    from segwise.service.background import (
         cancel_run as cancel_run,
     )
     from segwise.service.campaigns import (
         AudienceExport as AudienceExport,
-    )
-    from segwise.service.campaigns import (
         CampaignInfo as CampaignInfo,
-    )
-    from segwise.service.campaigns import (
         campaign_audience as campaign_audience,
-    )
-    from segwise.service.campaigns import (
         create_campaign as create_campaign,
-    )
-    from segwise.service.campaigns import (
         export_audience as export_audience,
-    )
-    from segwise.service.campaigns import (
         get_campaign as get_campaign,
-    )
-    from segwise.service.campaigns import (
         list_campaigns as list_campaigns,
-    )
-    from segwise.service.campaigns import (
         read_contacts as read_contacts,
     )
-    from segwise.service.compare import (
-        compare_runs as compare_runs,
-    )
+    from segwise.service.compare import compare_runs as compare_runs
     from segwise.service.datasets import (
         DatasetInfo as DatasetInfo,
-    )
-    from segwise.service.datasets import (
         FilePreview as FilePreview,
-    )
-    from segwise.service.datasets import (
         dataset_file as dataset_file,
-    )
-    from segwise.service.datasets import (
         ingest as ingest,
-    )
-    from segwise.service.datasets import (
         list_datasets as list_datasets,
-    )
-    from segwise.service.datasets import (
         preview_file as preview_file,
     )
     from segwise.service.demo import (
         DemoRun as DemoRun,
-    )
-    from segwise.service.demo import (
         run_demo as run_demo,
     )
     from segwise.service.erasure import (
         ErasureReport as ErasureReport,
-    )
-    from segwise.service.erasure import (
         customer_ref as customer_ref,
-    )
-    from segwise.service.erasure import (
         forget_customer as forget_customer,
     )
-    from segwise.service.exports import (
-        table_bytes as table_bytes,
-    )
-    from segwise.service.lookup import (
-        lookup_customer as lookup_customer,
-    )
+    from segwise.service.exports import table_bytes as table_bytes
+    from segwise.service.lookup import lookup_customer as lookup_customer
     from segwise.service.predict import (
         Predictor as Predictor,
-    )
-    from segwise.service.predict import (
         predict_file as predict_file,
-    )
-    from segwise.service.predict import (
         save_segment_model as save_segment_model,
-    )
-    from segwise.service.predict import (
         save_target_model as save_target_model,
-    )
-    from segwise.service.predict import (
         target_predictions as target_predictions,
-    )
-    from segwise.service.predict import (
         train_segment_model as train_segment_model,
-    )
-    from segwise.service.predict import (
         train_target_model as train_target_model,
     )
-    from segwise.service.profiles import (
-        overall_profile as overall_profile,
-    )
+    from segwise.service.profiles import overall_profile as overall_profile
     from segwise.service.readout import (
         CampaignReport as CampaignReport,
-    )
-    from segwise.service.readout import (
         campaign_report as campaign_report,
     )
     from segwise.service.results import (
         copy_run_model as copy_run_model,
-    )
-    from segwise.service.results import (
         get_run as get_run,
-    )
-    from segwise.service.results import (
         list_runs as list_runs,
-    )
-    from segwise.service.results import (
         read_assignments as read_assignments,
-    )
-    from segwise.service.results import (
         run_files as run_files,
-    )
-    from segwise.service.results import (
         run_predictor as run_predictor,
-    )
-    from segwise.service.results import (
         run_segments as run_segments,
     )
     from segwise.service.retention import (
         RetentionReport as RetentionReport,
-    )
-    from segwise.service.retention import (
         retention_at_start as retention_at_start,
-    )
-    from segwise.service.retention import (
         run_retention as run_retention,
     )
     from segwise.service.rfm import (
         compute_rfm as compute_rfm,
-    )
-    from segwise.service.rfm import (
         load_grid as load_grid,
-    )
-    from segwise.service.rfm import (
         parse_as_of as parse_as_of,
     )
     from segwise.service.runs import (
         RunInfo as RunInfo,
-    )
-    from segwise.service.runs import (
         execute_run as execute_run,
-    )
-    from segwise.service.runs import (
         run_segment as run_segment,
-    )
-    from segwise.service.runs import (
         start_run as start_run,
     )
     from segwise.service.schedules import (
         ScheduleInfo as ScheduleInfo,
-    )
-    from segwise.service.schedules import (
         ScheduleOutcome as ScheduleOutcome,
-    )
-    from segwise.service.schedules import (
         add_schedule as add_schedule,
-    )
-    from segwise.service.schedules import (
         list_schedules as list_schedules,
-    )
-    from segwise.service.schedules import (
         remove_schedule as remove_schedule,
-    )
-    from segwise.service.schedules import (
         run_due as run_due,
     )
     from segwise.service.segments import (
         SegmentOptions as SegmentOptions,
-    )
-    from segwise.service.segments import (
         segment as segment,
     )
     from segwise.service.sources import (
         describe_input as describe_input,
-    )
-    from segwise.service.sources import (
         ingest_input as ingest_input,
-    )
-    from segwise.service.sources import (
         is_database_input as is_database_input,
-    )
-    from segwise.service.sources import (
         local_input as local_input,
-    )
-    from segwise.service.sources import (
         needs_assembling as needs_assembling,
     )
-    from segwise.service.standing import (
-        segment_standing as segment_standing,
-    )
+    from segwise.service.standing import segment_standing as segment_standing
     from segwise.service.value import (
         CustomerValue as CustomerValue,
-    )
-    from segwise.service.value import (
         ValueOptions as ValueOptions,
-    )
-    from segwise.service.value import (
         compute_value as compute_value,
-    )
-    from segwise.service.value import (
         value_options as value_options,
     )
-    from segwise.service.value_runs import (
-        run_value as run_value,
-    )
+    from segwise.service.value_runs import run_value as run_value
 
 _HOME = {
     "ingest": "segwise.service.datasets",
