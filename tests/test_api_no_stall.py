@@ -4,6 +4,7 @@ the run's model in a worker thread, never on the event loop (and start-up preloa
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from pathlib import Path
 
@@ -97,3 +98,22 @@ def test_uploads_are_read_in_a_memory_capped_process(tmp_path):
         assert stored.status_code == 201, stored.text
         assert [d.id for d in service.list_datasets(settings)] == [stored.json()["id"]]
         assert stored.json()["customers"] == 200  # read in full by the fresh reader process
+
+
+def test_every_duckdb_connection_of_the_reader_process_gets_half_its_memory(tmp_path):
+    """Not only the ingest's engine: the kind detection and the customer-table read of an
+    upload open their own connections, and they hold DuckDB to half the reader's memory too."""
+    import subprocess
+    import sys
+
+    script = (
+        "from segwise.api.reader import _cap_memory; _cap_memory(512)\n"
+        "from segwise.io.duck import connect\n"
+        "print(connect().execute(\"SELECT current_setting('memory_limit')\").fetchone()[0])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "SEGWISE_MEMORY_LIMIT"}
+    env["SEGWISE_HOME"] = str(tmp_path)
+    shown = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert shown == ["244.1", "MiB"]  # 256 MB, as DuckDB shows it

@@ -17,6 +17,7 @@ import pytest
 from segwise.config import Settings
 from segwise.engines import local
 from segwise.errors import ConfigError
+from segwise.io import duck
 from segwise.io.roles import RoleMapping
 from segwise.io.validate import (
     REASONS,
@@ -70,7 +71,7 @@ def test_a_capped_run_spills_and_gives_the_same_numbers(big_logs, fmt):
 
 def test_the_engine_holds_at_most_3_5_gb_unless_told_otherwise(monkeypatch):
     def cap(settings: Settings) -> int:  # what DuckDB was told, in bytes (shown to 0.1 GiB)
-        con = local.connect(settings)
+        con = duck.connect(settings)
         row = con.execute(
             "SELECT value FROM duckdb_settings() WHERE name = 'max_memory'"
         ).fetchone()
@@ -98,12 +99,12 @@ def test_a_cap_too_small_is_one_clear_error(big_logs):
 
 
 def test_every_connection_spills_into_its_own_folder():
-    a, b = local.connect(Settings()), local.connect(Settings())
+    a, b = duck.connect(Settings()), duck.connect(Settings())
     folders = {spill_folder(a), spill_folder(b)}
     assert len(folders) == 2
     for folder in folders:
         assert folder.parent == Path(tempfile.gettempdir())
-        assert folder.name.startswith(f"{local.SPILL_PREFIX}{os.getpid()}-")
+        assert folder.name.startswith(f"{duck.SPILL_PREFIX}{os.getpid()}-")
     a.close()
     b.close()
 
@@ -115,13 +116,13 @@ def test_spill_folders_of_dead_processes_are_removed(tmp_path):
         capture_output=True,
         text=True,
     )
-    dead = tmp_path / f"{local.SPILL_PREFIX}{gone.stdout.strip()}-0a1b2c3d"
-    mine = tmp_path / f"{local.SPILL_PREFIX}{os.getpid()}-0a1b2c3d"
+    dead = tmp_path / f"{duck.SPILL_PREFIX}{gone.stdout.strip()}-0a1b2c3d"
+    mine = tmp_path / f"{duck.SPILL_PREFIX}{os.getpid()}-0a1b2c3d"
     other = tmp_path / "segwise-something-else"
     for folder in (dead, mine, other):
         folder.mkdir()
         (folder / "duckdb_temp_block.tmp").write_bytes(b"x")
-    assert local.remove_stale_spill(tmp_path) == [dead]
+    assert duck.remove_stale_spill(tmp_path) == [dead]
     assert not dead.exists() and mine.exists() and other.exists()
 
 
@@ -204,3 +205,16 @@ def test_only_the_columns_the_rules_read_are_loaded():
     assert line_columns(with_code) == {"c", "d", "p", "code"}
     without = RoleMapping(customer="c", date="d", price="p", description="text")
     assert line_columns(without) == {"c", "d", "p", "text"}
+
+
+def test_every_duckdb_connection_is_opened_with_the_caps():
+    """Only ``io/duck.connect`` opens DuckDB (threads, memory cap, own spill folder), so no
+    reader, writer, value or look-up query outgrows SEGWISE_MEMORY_LIMIT or spills into a
+    folder nobody removes; the demo's generator writes its own synthetic log, no user's."""
+    package = Path(local.__file__).parents[1]
+    opened = sorted(
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if "duckdb.connect(" in path.read_text(encoding="utf-8")
+    )
+    assert opened == ["demo.py", "io/duck.py"]

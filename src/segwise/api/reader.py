@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import resource
 import threading
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -50,9 +51,16 @@ def _too_big(settings: Settings) -> UploadMemoryError:
 
 def _cap_memory(megabytes: int) -> None:
     """Worker start-up: cap this process's writable memory (``RLIMIT_DATA``: heap and private
-    mappings; unlike the address space it does not count libraries or untouched reserves)."""
+    mappings; unlike the address space it does not count libraries or untouched reserves),
+    and give every DuckDB connection of the process half of it (unless a cap is set)."""
     limit = megabytes << 20
     resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    os.environ.setdefault("SEGWISE_MEMORY_LIMIT", _half(megabytes))
+
+
+def _half(megabytes: int) -> str:
+    """DuckDB's share of an upload's memory: half, and at least 64 MB."""
+    return f"{max(megabytes // 2, 64)}MB"
 
 
 def read_upload(
@@ -63,7 +71,7 @@ def read_upload(
     Only segwise's own errors cross back (their one-line message intact); running out of
     memory anywhere, DuckDB included, becomes the refusal that names the setting.
     """
-    half = f"{max(settings.upload_memory_mb // 2, 64)}MB"
+    half = _half(settings.upload_memory_mb)
     capped = settings.model_copy(update={"memory_limit": settings.memory_limit or half})
     try:
         from segwise import service

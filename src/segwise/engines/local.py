@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -24,12 +20,13 @@ from segwise.engines.result import (
 from segwise.errors import ConfigError, InputError
 from segwise.features.rfm import RfmOptions, customer_lines_sql, rfm_sql
 from segwise.features.value_summary import purchase_lines_sql, value_summary_sql
+from segwise.io.duck import connect
 from segwise.io.line_rules import reader_types, sniff_line_rules
 from segwise.io.manifest import LogManifest, read_manifest
 from segwise.io.readers import Source, load, numbered, open_source
 from segwise.io.roles import RoleMapping, detect_roles, require_log_roles
 from segwise.io.source import raise_if_out_of_memory
-from segwise.io.sql import ident, literal, relation
+from segwise.io.sql import ident, relation
 from segwise.io.text_files import load_csv, read_text_file
 from segwise.io.validate import (
     LineRules,
@@ -41,47 +38,6 @@ from segwise.io.validate import (
     reason_code,
     reason_name,
 )
-
-SPILL_PREFIX = "segwise-spill-"
-
-
-def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with the configured threads, memory cap (``duckdb_memory_limit``)
-    and spill folder.
-
-    The spill folder is this connection's own (``segwise-spill-<pid>-<random>`` in the temp
-    folder): DuckDB creates it when a query outgrows the cap and removes it on close, and
-    folders left by killed processes are removed here.
-    """
-    con = duckdb.connect(config={"preserve_insertion_order": True})
-    if settings.threads:
-        con.execute(f"SET threads = {int(settings.threads)}")
-    con.execute(f"SET memory_limit = {literal(settings.duckdb_memory_limit())}")
-    remove_stale_spill()
-    spill = Path(tempfile.gettempdir()) / f"{SPILL_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    con.execute(f"SET temp_directory = {literal(str(spill))}")
-    return con
-
-
-def remove_stale_spill(folder: Path | None = None) -> list[Path]:
-    """Remove the spill folders of processes that no longer run (killed mid-query)."""
-    removed = []
-    for path in (folder or Path(tempfile.gettempdir())).glob(f"{SPILL_PREFIX}*-*"):
-        pid = path.name[len(SPILL_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(path)
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @contextmanager

@@ -13,7 +13,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from pyspark.sql import DataFrame, SparkSession
 
 from segwise.config import Settings
@@ -29,6 +28,7 @@ from segwise.errors import InputError
 from segwise.features.rfm import SPARK, RfmOptions, customer_lines_sql, rfm_sql
 from segwise.features.value_summary import purchase_lines_sql, value_summary_sql
 from segwise.io import dates
+from segwise.io.duck import connect
 from segwise.io.manifest import read_manifest
 from segwise.io.readers import Source, open_source
 from segwise.io.roles import RoleMapping, detect_roles, require_log_roles
@@ -108,7 +108,7 @@ def compute_rfm(
             file=path,
             hint="check the customer and date columns, and --as-of",
         )
-    con = duckdb.connect()
+    con = connect()
     con.register("rfm", table)
     if summary is not None:
         con.register("value_summary", summary)
@@ -133,7 +133,7 @@ def read_log(spark: SparkSession, path: str | Path) -> tuple[Source, DataFrame]:
     Delimited text is read as text, like the local engine reads it, so ids keep leading zeros;
     Parquet keeps its types.
     """
-    sniffer = duckdb.connect()
+    sniffer = connect()
     try:
         source = open_source(sniffer, path)
     finally:

@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING
 from segwise.config import get_settings
 from segwise.errors import InputError
 from segwise.io.dates import AmbiguousDayMonth, DateFormat
+from segwise.io.duck import connect
 from segwise.io.line_rules import sniff_line_rules
 from segwise.io.manifest import KEY, LogManifest
 from segwise.io.readers import load, open_source
 from segwise.io.roles import RoleMapping, detect_roles, require_log_roles
-from segwise.io.sql import ident, literal
+from segwise.io.sql import ident
 from segwise.io.validate import (
     LineRules,
     customer_key_expr,
@@ -193,14 +194,9 @@ class _Combined:
 
     def add(self, name: str, path: Path, original: Path) -> None:
         """Append one file's typed lines (``path``: the file to read, as prepared)."""
-        import duckdb
         import pyarrow.parquet as pq
 
-        with duckdb.connect() as con:
-            settings = get_settings()  # the engine's caps hold while a file is read here too
-            if settings.threads:
-                con.execute(f"SET threads = {int(settings.threads)}")
-            con.execute(f"SET memory_limit = {literal(settings.duckdb_memory_limit())}")
+        with connect() as con:  # the engine's caps and spill folder hold here too
             mapping, rules, sql = _file_lines(
                 con, path, original, self.columns, self.date_format, self.first, self.formats
             )

@@ -78,7 +78,9 @@ def read_manifest(
         if con is not None:
             found = con.execute(query, [str(path), KEY]).fetchone()
         else:
-            with duckdb.connect() as own:
+            from segwise.io.duck import connect
+
+            with connect() as own:
                 found = own.execute(query, [str(path), KEY]).fetchone()
     except duckdb.Error:
         return None

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from segwise.errors import InputError
 from segwise.io import limits
+from segwise.io.duck import connect
 from segwise.io.manifest import KEY, LogManifest
 from segwise.io.roles import normalise
 from segwise.io.sql import ident, literal
@@ -113,7 +114,6 @@ def _delimiter(line: str) -> str:
 def convert(path: str | Path, target: Path) -> LogManifest:
     """Write the statement's transactions as a log (customer_id, date, receipt, amount,
     product) to the Parquet file ``target``; its manifest counts what was left out."""
-    import duckdb
 
     path = Path(path)
     if not path.is_file():
@@ -129,7 +129,7 @@ def convert(path: str | Path, target: Path) -> LogManifest:
             file=path,
             hint="export the statement from the M-Pesa business portal as CSV or XLSX",
         )
-    with duckdb.connect() as con:
+    with connect() as con:
         columns = _load(con, path, start, rows[start])
         con.execute(f"CREATE TEMP TABLE typed AS {_typed_sql(columns)}")
         counts = con.execute(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from segwise.errors import InputError
 from segwise.io import limits, sniff
+from segwise.io.duck import connect
 from segwise.io.source import SAMPLE_ROWS, Source, head_bytes, raise_if_out_of_memory
 from segwise.io.sql import ident, literal
 from segwise.io.text_files import (
@@ -175,7 +176,7 @@ def read_table(path: str | Path) -> tuple[Source, pd.DataFrame]:
     """A customer table (one row per customer) as pandas, columns typed as the reader sniffed."""
     import duckdb
 
-    con = duckdb.connect()
+    con = connect()
     source = open_source(con, path)
     try:
         if source.format == "parquet":

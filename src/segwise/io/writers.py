@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from segwise.errors import InputError
 from segwise.io.atomic import atomic_path
+from segwise.io.duck import connect
 from segwise.io.sql import ident, literal
 
 if TYPE_CHECKING:
@@ -120,9 +121,8 @@ def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
     DuckDB reads the frame where it is, a vector at a time, and streams it to the file: no
     copy of the table is made, so millions of rows cost little more than the frame itself.
     """
-    import duckdb
 
     check_output_path(path)
-    with duckdb.connect() as con:
+    with connect() as con:
         con.register("frame_view", frame)
         return write_relation(con, "frame_view", path)

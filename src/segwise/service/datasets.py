@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from segwise.config import Settings, get_settings
 from segwise.errors import ConfigError, InputError, NotFoundError
 from segwise.features.rfm import RfmOptions
+from segwise.io.duck import connect
 from segwise.store.catalog import Catalog, Dataset, now
 from segwise.store.lake import (
     dataset_path,
@@ -241,13 +242,12 @@ def preview_file(
 ) -> FilePreview:
     """The first ``rows`` rows of a file and its detected roles, so a user can correct them
     before ingesting (only a sample is read, never the whole file)."""
-    import duckdb
     import pandas as pd
 
     from segwise.io.readers import open_source
     from segwise.io.roles import detect_roles, looks_like_log
 
-    with duckdb.connect() as con:
+    with connect() as con:
         source = open_source(con, path)
         source.close()
     mapping = detect_roles(source.columns, source.sample, columns, file=str(path))
@@ -270,12 +270,11 @@ def dataset_file(dataset_id: str, *, settings: Settings | None = None) -> Path:
 
 def detect_kind(path: Path, columns: Mapping[str, str | None] | None = None) -> str:
     """ "transactions" when the file reads as a log (customer, date, money, repeat ids)."""
-    import duckdb
 
     from segwise.io.readers import open_source
     from segwise.io.roles import detect_roles, looks_like_log
 
-    with duckdb.connect() as con:
+    with connect() as con:
         source = open_source(con, path)
         source.close()
     mapping = detect_roles(source.columns, source.sample, columns)

@@ -20,6 +20,7 @@ import numpy as np
 
 from segwise.config import Settings, get_settings
 from segwise.errors import NotFoundError
+from segwise.io.duck import connect
 from segwise.service.datasets import open_catalog, pseudonym_key
 from segwise.store.lake import pseudonym
 from segwise.value.clv import VALUE_COLUMNS
@@ -185,7 +186,7 @@ def _cursor() -> Iterator[duckdb.DuckDBPyConnection]:
     """
     with _shared_lock:
         if not _shared:
-            con = duckdb.connect()
+            con = connect()
             con.execute("SET GLOBAL parquet_metadata_cache = true")  # every cursor: footers once
             _shared.append(con)
     cursor = _shared[0].cursor()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from segwise.config import Settings, get_settings
 from segwise.errors import InputError, NotFoundError
+from segwise.io.duck import connect
 from segwise.segment.uplift import Uplift, mean_uplift, sentence, share_uplift
 from segwise.service.campaigns import CampaignInfo
 from segwise.service.datasets import DatasetInfo, ingest, open_catalog
@@ -80,7 +81,6 @@ def campaign_report(
     """Compare a campaign's treatment and control groups on ``after``: a stored log's
     dataset id or, when ``files``, a log file (stored first, pseudonymised like the run's
     data); the API passes ``files=False``, so a client never names a server path."""
-    import duckdb
     import pandas as pd
 
     settings = settings or get_settings()
@@ -90,7 +90,7 @@ def campaign_report(
     run = done_run(catalog, row.run_id)
     later = _later_log(catalog, after, run, settings, files)
     people = pd.DataFrame(members(catalog, row.id), columns=["customer_id", "segment", "arm"])
-    with duckdb.connect() as con:
+    with connect(settings) as con:
         con.register("people", people)
         lines = str(settings.home / catalog.dataset(later.id).path)
         end = _window_end(con, lines, row.start, later.id)

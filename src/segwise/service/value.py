@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from segwise.config import Settings, get_settings
 from segwise.errors import InputError
 from segwise.features.rfm import RfmOptions
+from segwise.io.duck import connect
 from segwise.service.rfm import rfm_engine
 from segwise.service.value_tables import (
     LAPSED_BELOW,
@@ -182,9 +183,8 @@ def value_of(
 ) -> CustomerValue:
     """Fit and score a repeat-purchase summary (``repeat_summary``'s columns, with a segment
     column ``by``), after the honest-limit checks."""
-    import duckdb
 
-    con = duckdb.connect()
+    con = connect()
     con.register("summary_frame", frame)
     return value_in_sql(con, "summary_frame", options, calibration_end, source, by)
 

@@ -21,6 +21,7 @@ from segwise.config import Settings, get_settings
 from segwise.errors import FitError, InputError
 from segwise.features.rfm import RfmOptions
 from segwise.features.value_summary import holdout_rows_sql
+from segwise.io.duck import connect
 from segwise.io.sql import relation
 from segwise.service.value_tables import MIN_REPEAT_CUSTOMERS, PERIOD_DAYS
 from segwise.value.bgnbd import BgNbd
@@ -191,11 +192,10 @@ def check_stored_lines(
 ) -> ValueCheck:
     """The check on a dataset's stored lines: the ``holdout_days`` after ``calibration_end``,
     else the last ``holdout_days`` up to ``end`` (a run's as-of date minus a day)."""
-    import duckdb
 
     from segwise.service.value_columns import stored_lines_sql
 
-    with duckdb.connect() as con:
+    with connect() as con:
         return check_lines(
             con,
             stored_lines_sql(lines),

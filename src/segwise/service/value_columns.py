@@ -15,12 +15,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from segwise.errors import InputError
 from segwise.features.value_summary import value_summary_sql
+from segwise.io.duck import connect
 from segwise.io.sql import literal
 from segwise.service.value import LAPSED_BELOW, PERIOD_DAYS, SegmentValue, ValueOptions
 from segwise.service.value_tables import value_in_sql
@@ -81,7 +81,7 @@ def run_value_columns(
         "currency": currency,
     }
     assigned = assignments[["customer_id", "segment", "segment_name"]]
-    with duckdb.connect() as con:
+    with connect() as con:
         con.register("assigned", assigned.assign(row_=np.arange(len(assigned))))
         con.execute(
             "CREATE TEMP TABLE run_summary AS "

@@ -16,6 +16,7 @@ import duckdb
 
 from segwise.config import Settings, get_settings
 from segwise.errors import InputError
+from segwise.io.duck import connect
 from segwise.io.sql import literal
 from segwise.service.datasets import open_catalog
 from segwise.service.runs import done_run
@@ -48,7 +49,7 @@ def _run_value(home: str, url: str | None, run_id: str, options: ValueOptions) -
     assert run.path is not None
     lines = literal(str(Path(home) / dataset.path))
     assignments = literal(str(Path(home) / run.path / "assignments.parquet"))
-    with duckdb.connect() as con:
+    with connect() as con:
         end = options.calibration_end or _last_day(con, lines)
         summary = stored_summary_sql(Path(home) / dataset.path, end)
         frame = con.execute(
