@@ -354,3 +354,60 @@ def test_a_log_cut_two_months_earlier_compares_with_the_full_log(backend, tmp_pa
     assert set(report["drift"]) == {"recency", "frequency", "monetary"}
     assert report["drift"]["recency"] > 0.01  # two more months move recency
     assert cli("compare", first.id, second.id).exit_code == 0
+
+
+def test_a_run_records_the_installed_versions_of_what_decides_its_numbers():
+    """Read from the loaded modules where they are, they still say what is installed."""
+    import sys
+    from importlib.metadata import version
+
+    import sklearn  # noqa: F401  loaded: its __version__ is read
+
+    from segwise.service.run_tables import PACKAGES, versions
+
+    found = versions()
+    assert "sklearn" in sys.modules
+    for package, _ in PACKAGES:
+        assert found[package] == version(package)
+
+
+def test_a_log_keeps_one_name_per_product_code_beside_its_lines(backend, shop, tmp_path):
+    import duckdb
+
+    from segwise.service import lookup
+    from segwise.store.lake import product_names_path
+
+    raw = pd.read_csv(shop, sep=";", dtype=str, keep_default_na=False)
+    code = raw.StockCode[raw.CustomerID != ""].iloc[0]
+    raw.loc[raw.index[(raw.StockCode == code) & (raw.CustomerID != "")][0], "Description"] = (
+        "ZZ RENAMED"  # one line names the code otherwise: the stored name is the largest
+    )
+    renamed = tmp_path / "renamed.csv"
+    raw.to_csv(renamed, sep=";", index=False)
+    run, _ = service.run_segment(renamed, SegmentOptions(k=2, value=False))
+    lines = service.dataset_file(run.dataset)
+    stored = pd.read_parquet(lines)
+    assert list(stored.columns) == ["customer_id", "day", "invoice", "value", "quantity", "product"]
+    names = pd.read_parquet(product_names_path(lines)).set_index("product")["name"]
+    bought = raw[(raw.CustomerID != "") & raw.StockCode.isin(stored["product"])]
+    assert names.to_dict() == bought.groupby("StockCode").Description.max().to_dict()
+    assert names[code] == "ZZ RENAMED"
+    shown = {}
+    for buyer in stored.customer_id[stored["product"] == code].unique():
+        found = service.lookup_customer(run.id, buyer)["top_products"]
+        assert 0 < len(found) <= lookup.TOP_PRODUCTS
+        assert all(p["name"] == names[p["product"]] for p in found)
+        shown |= {p["product"]: p["name"] for p in found}
+        if code in shown:
+            break
+    assert shown[code] == "ZZ RENAMED"
+    # a log stored before the names were kept apart had a name on each line: still shown
+    with duckdb.connect() as con:
+        con.execute(
+            f"COPY (SELECT l.*, n.name AS description FROM '{lines}' AS l LEFT JOIN "
+            f"'{product_names_path(lines)}' AS n USING (product)) TO '{tmp_path / 'old.parquet'}'"
+        )
+    shutil.move(tmp_path / "old.parquet", lines)
+    product_names_path(lines).unlink()
+    lookup._view.cache_clear()
+    assert service.lookup_customer(run.id, buyer)["top_products"] == found

@@ -22,7 +22,7 @@ from segwise.config import Settings, get_settings
 from segwise.errors import NotFoundError
 from segwise.io.duck import connect
 from segwise.service.datasets import open_catalog, pseudonym_key
-from segwise.store.lake import pseudonym
+from segwise.store.lake import product_names_path, pseudonym
 from segwise.value.clv import VALUE_COLUMNS
 
 TOP_PRODUCTS = 5
@@ -36,6 +36,7 @@ class _RunView:
     kind: str
     assignments: str
     lines: str | None
+    product_names: str | None  # the log's product names, kept beside its lines
     names: dict[int, str]
     advice: dict[int, str]
     quantiles: dict[str, list[float]]
@@ -113,11 +114,13 @@ def _lookup(
     if value:
         out["value"] = value
     if view.lines is not None:
-        out |= _history(con, view.lines, str(out["customer_id"]))
+        out |= _history(con, view.lines, view.product_names, str(out["customer_id"]))
     return out
 
 
-def _history(con: duckdb.DuckDBPyConnection, lines: str, ident: str) -> dict[str, Any]:
+def _history(
+    con: duckdb.DuckDBPyConnection, lines: str, names: str | None, ident: str
+) -> dict[str, Any]:
     months = con.execute(
         "SELECT strftime(date_trunc('month', day), '%Y-%m') AS month, "
         "count(DISTINCT invoice) FILTER (WHERE quantity > 0) AS purchases, "
@@ -126,19 +129,28 @@ def _history(con: duckdb.DuckDBPyConnection, lines: str, ident: str) -> dict[str
         "FROM read_parquet(?) WHERE customer_id = ? GROUP BY 1 ORDER BY 1",
         [lines, ident],
     ).fetchall()
-    # the product's name where the log had one beside the code (lines stored before names
-    # were kept have none)
-    named = "description" in {
-        str(c[0]) for c in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [lines]).fetchall()
-    }
-    name = "max(description)" if named else "CAST(NULL AS VARCHAR)"
-    products = con.execute(
-        f"SELECT product, {name} AS name, count(*) AS lines, "
-        "CAST(round(sum(value), 2) AS DOUBLE) AS spend "
+    top = (
+        "SELECT product, count(*) AS lines, CAST(round(sum(value), 2) AS DOUBLE) AS spend{name} "
         "FROM read_parquet(?) WHERE customer_id = ? AND product IS NOT NULL "
-        f"GROUP BY product ORDER BY spend DESC, product LIMIT {TOP_PRODUCTS}",
-        [lines, ident],
-    ).fetchall()
+        f"GROUP BY product ORDER BY spend DESC, product LIMIT {TOP_PRODUCTS}"
+    )
+    if names is not None:  # one name per product code, kept beside the lines
+        products = con.execute(
+            f"SELECT t.product, n.name, t.lines, t.spend FROM ({top.format(name='')}) AS t "
+            "LEFT JOIN read_parquet(?) AS n USING (product) ORDER BY t.spend DESC, t.product",
+            [lines, ident, names],
+        ).fetchall()
+    else:  # lines stored with their names (before names were kept apart), or without any
+        named = "description" in {
+            str(c[0])
+            for c in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [lines]).fetchall()
+        }
+        name = ", max(description) AS name" if named else ", CAST(NULL AS VARCHAR) AS name"
+        products = con.execute(
+            f"SELECT product, name, lines, spend FROM ({top.format(name=name)}) "
+            "ORDER BY spend DESC, product",
+            [lines, ident],
+        ).fetchall()
     return {
         "history": [
             {"month": m, "purchases": int(p), "returns": int(r), "spend": s}
@@ -163,11 +175,14 @@ def _view(home: str, url: str | None, run_id: str) -> _RunView:
     folder = Path(home) / run.path
     standing = json.loads((folder / "standing.json").read_text())
     dataset = run.dataset
+    lines = Path(home) / dataset.path if dataset.kind == "transactions" else None
+    product_names = product_names_path(lines) if lines is not None else None
     return _RunView(
         run_id=run.id,
         kind=dataset.kind,
         assignments=str(folder / "assignments.parquet"),
-        lines=str(Path(home) / dataset.path) if dataset.kind == "transactions" else None,
+        lines=str(lines) if lines is not None else None,
+        product_names=str(product_names) if product_names and product_names.is_file() else None,
         names={s.segment: s.name for s in run.segments},
         advice={s.segment: s.recommendation for s in run.segments},
         quantiles=standing.get("quantiles", {}),

@@ -20,6 +20,7 @@ from segwise.errors import ConfigError
 from segwise.service.audit import record_event
 from segwise.service.datasets import open_catalog
 from segwise.store.catalog import Dataset, ModelRow, Run, now
+from segwise.store.lake import side_files
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def run_retention(*, days: int | None = None, settings: Settings | None = None) 
         for dataset in old_sets:
             gone_sets.append(dataset.id)
             path = settings.home / dataset.path
-            folders += [path, *path.parent.glob(f"{path.stem}.rfm-*.parquet")]
+            folders += [path, *side_files(path)]
             s.delete(dataset)
     for path in folders:
         if path.is_dir():
