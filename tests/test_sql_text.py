@@ -19,7 +19,13 @@ from segwise.features.rfm import SegmentGrid, customer_lines_sql, rfm_sql
 from segwise.io.dates import DateFormat
 from segwise.io.roles import RoleMapping
 from segwise.io.sql import DUCKDB, Dialect, relation
-from segwise.io.validate import LineRules, classified_sql, customer_text_expr, date_expr
+from segwise.io.validate import (
+    LineRules,
+    classified_sql,
+    customer_text_expr,
+    date_expr,
+    product_names_sql,
+)
 
 TEXT = "VARCHAR"
 MAPPINGS = {
@@ -30,6 +36,14 @@ MAPPINGS = {
         quantity="Quantity",
         price="Price",
         product="StockCode",
+    ),
+    "quantity x price, product and its name": RoleMapping(
+        customer="CustomerID",
+        date="InvoiceDate",
+        quantity="Quantity",
+        price="UnitPrice",
+        product="StockCode",
+        description="Description",
     ),
     "amount, description": RoleMapping(
         customer="cid", date="when", amount="dollars", description="Description"
@@ -83,6 +97,7 @@ def built_texts(dialect: Dialect) -> list[str]:
                 )
             if dialect is DUCKDB:
                 texts.append(kept_lines_sql(rules, classified))
+                texts.append(product_names_sql(rules, source) or "SELECT 1")
                 texts.append(f"SELECT {date_expr(rules)} FROM src")
     grouped = customer_lines_sql("lines", dialect=dialect)
     for customer_lines, bins, cells in itertools.product(

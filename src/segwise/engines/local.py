@@ -35,6 +35,7 @@ from segwise.io.validate import (
     date_expr,
     line_columns,
     number_expr,
+    product_names_sql,
     reason_code,
     reason_name,
 )
@@ -133,6 +134,7 @@ def _compute_rfm(
         customers=customers,
         segments=segment_counts(con, customers),
         lines=kept_lines_sql(rules, classified) if keep_lines else None,
+        product_names=product_names_sql(rules) if keep_lines else None,
         value_summary="value_summary" if summary_period is not None else None,
     )
 
@@ -197,7 +199,7 @@ def _rules(
 def _group_lines(con: duckdb.DuckDBPyConnection, rules: LineRules, options: RfmOptions) -> str:
     """Create ``customer_lines`` from ``src`` read by ``rules``; returns the classifying SELECT."""
     as_of_text = options.as_of.isoformat() if options.as_of else None
-    classified = classified_sql(rules, as_of_text, reason_codes=True, names=True)
+    classified = classified_sql(rules, as_of_text, reason_codes=True)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE customer_lines AS "
         + customer_lines_sql(
@@ -213,11 +215,11 @@ def kept_lines_sql(rules: LineRules, classified: str) -> str:
     """A SELECT of the lines that belong to a customer: the cleaned log a catalog stores.
 
     Columns: customer_id (text), day, invoice, value (net amount), is_return, product (the
-    code, else the name), description (the name, when the log has a code and a name).
+    code, else the name; ``product_names_sql`` names the codes).
     """
     return (
         f"SELECT {customer_text_expr(rules, 'l.customer_id')} AS customer_id, l.day, "
-        "l.invoice, l.value, l.is_return, l.product, l.description "
+        "l.invoice, l.value, l.is_return, l.product "
         f"FROM {relation(classified, 'l')} WHERE reason IS NULL"
     )
 

@@ -137,6 +137,7 @@ class RfmResult:
     customers: int
     segments: list[dict[str, Any]] = field(default_factory=list)
     lines: str | None = None  # SQL of the kept lines (local engine), for the catalog
+    product_names: str | None = None  # SQL of one name per product code, when it has names
     value_summary: str | None = None  # table of the repeat-purchase summary, when asked for
 
     def to_pandas(self) -> pd.DataFrame:

@@ -211,12 +211,9 @@ def classified_sql(
     dialect: Dialect = DUCKDB,
     *,
     reason_codes: bool = False,
-    names: bool = False,
 ) -> str:
-    """A SELECT giving, per line: _row, customer_id, day, invoice, value, is_return, reason,
-    product (the product code, else the description text; NULL when blank or absent) and
-    description (with ``names``, the description text beside a product code, for a source
-    that loaded it; else NULL).
+    """A SELECT giving, per line: _row, customer_id, day, invoice, value, is_return, reason
+    and product (the product code, else the description text; NULL when blank or absent).
 
     ``source`` is the table (or query) of raw lines with ``_row`` and the role columns.
     ``reason`` is the reason's name, or with ``reason_codes`` its ``reason_code`` (grouping
@@ -269,12 +266,9 @@ def classified_sql(
     # carried along rather than joined back by _row: aggregates never read it (unused columns
     # are not computed), the stored lines get it without a join over every line
     product = f"NULLIF(trim(CAST({ident(named)} AS {t})), '')" if named else f"CAST(NULL AS {t})"
-    description = f"CAST(NULL AS {t})"
-    if names and m.product and m.description:
-        description = f"NULLIF(trim(CAST({ident(m.description)} AS {t})), '')"
     return f"""SELECT _row, customer_id, day, invoice, value,
        coalesce({" OR ".join(returns)}, false) AS is_return,
-       CASE {cases} ELSE NULL END AS reason, product, description
+       CASE {cases} ELSE NULL END AS reason, product
 FROM (
   SELECT _row,
          {customer_key_expr(rules, dialect)} AS customer_id,
@@ -284,10 +278,25 @@ FROM (
          {qty} AS quantity,
          {value} AS value,
          {" OR ".join(adjustments) or "false"} AS is_adjustment,
-         {product} AS product,
-         {description} AS description
+         {product} AS product
   FROM {relation(source, "src")}
 ) AS typed"""
+
+
+def product_names_sql(rules: LineRules, source: str = "src") -> str | None:
+    """One name per product code, the largest where a code has several, from every line
+    that has both (kept or not: it reads two columns of the source, not the cleaned lines);
+    None unless the log has codes and names."""
+    m = rules.mapping
+    if not (m.product and m.description):
+        return None
+    code = f"NULLIF(trim(CAST({ident(m.product)} AS VARCHAR)), '')"
+    name = f"NULLIF(trim(CAST({ident(m.description)} AS VARCHAR)), '')"
+    return (
+        f"SELECT product, max(name) AS name FROM (SELECT {code} AS product, {name} AS name "
+        f"FROM {relation(source, 'src')}) AS named "
+        "WHERE product IS NOT NULL AND name IS NOT NULL GROUP BY product ORDER BY product"
+    )
 
 
 def _trimmed(text: str) -> str:

@@ -88,13 +88,9 @@ def write_log_lines(rfm: RfmResult, target: Path, key: bytes | None) -> None:
 
     assert rfm.lines is not None, "the engine keeps the SELECT of the kept lines"
     lines = rfm.lines
-    if rfm.mapping.get("product") and rfm.mapping.get("description"):
+    if rfm.product_names is not None:
         with atomic_path(product_names_path(target)) as tmp:
-            rfm.con.execute(
-                "COPY (SELECT product, max(description) AS name "
-                f"FROM {relation(lines, 'l')} WHERE product IS NOT NULL AND description IS NOT "
-                f"NULL GROUP BY product ORDER BY product) TO {literal(str(tmp))} (FORMAT parquet)"
-            )
+            rfm.con.execute(f"COPY ({rfm.product_names}) TO {literal(str(tmp))} (FORMAT parquet)")
     if key is not None:
         distinct = f"SELECT DISTINCT customer_id FROM {relation(lines, 'l')}"
         ids = [str(i) for (i,) in rfm.con.execute(distinct).fetchall()]
