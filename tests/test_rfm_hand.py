@@ -167,3 +167,35 @@ def test_lines_worth_millions_are_summed_exactly(cli, tmp_path):
     assert result.exit_code == 0, result.stderr
     got = read_out(out).set_index("customer_id")["monetary"].to_dict()
     assert got == {"1": 3_001_003.01, "2": 3.0}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_log_without_invoices_counts_each_purchase_day_once(tmp_path, seed):
+    """Without an invoice column a purchase is a day: several lines on one day are one, a day
+    with only returns is none, a day with a purchase and a return is one (a seeded log dense
+    in such days, against pandas)."""
+    import numpy as np
+
+    from segwise.config import Settings
+    from segwise.engines.local import compute_rfm
+    from segwise.features.rfm import RfmOptions
+
+    rng = np.random.default_rng(seed)
+    n = 4_000
+    log = pd.DataFrame(
+        {
+            "customer_id": rng.integers(1, 1_500, n).astype(str),
+            "date": (pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 60, n), "D"))
+            .strftime("%Y-%m-%d")
+            .to_numpy(),
+            "amount": np.round(rng.normal(20, 30, n), 2),  # a quarter are returns (< 0)
+        }
+    )
+    log.to_csv(tmp_path / "log.csv", index=False)
+    got = compute_rfm(tmp_path / "log.csv", RfmOptions(), Settings(home=tmp_path)).to_pandas()
+    bought = log[log.amount >= 0]  # a line of 0 is no return (docs/rfm.md)
+    want = bought.groupby("customer_id")["date"].nunique()
+    got = got.set_index("customer_id")["frequency"]
+    assert (log.groupby("customer_id").amount.max() < 0).any()  # someone only returned
+    assert got.loc[want.index].tolist() == want.tolist()
+    assert set(got.index) == set(want.index)

@@ -150,9 +150,11 @@ def customer_lines_sql(
     (``invoices=False``: the log has no invoice column, so the day alone is the key, and
     counting distinct dates is much cheaper than distinct texts).
     """
-    key = "day"
+    bought = "CASE WHEN NOT is_return THEN {key} END"
+    frequency = dialect.distinct_days.format(x=bought.format(key="day"))
     if invoices:
         key = f"coalesce(invoice, chr(0) || CAST(day AS {dialect.text}))"  # chr(0): not an invoice
+        frequency = f"count(DISTINCT {bought.format(key=key)})"
     return f"""SELECT {customer_text} AS customer_id, reason, lines, returns, last_day,
        last_purchase, frequency, spend
 FROM (
@@ -161,7 +163,7 @@ FROM (
          sum(CASE WHEN is_return THEN 1 ELSE 0 END) AS returns,
          max(day) AS last_day,
          max(CASE WHEN NOT is_return THEN day END) AS last_purchase,
-         count(DISTINCT CASE WHEN NOT is_return THEN {key} END) AS frequency,
+         {frequency} AS frequency,
          sum(value) AS spend
   FROM {relation(classified, "lines")}
   GROUP BY 1, 2

@@ -44,6 +44,7 @@ class Dialect:
     days_between: str  # format with {start} {end}; a BIGINT
     backref: str  # the first regexp group in a regexp_replace replacement
     parse_date: str  # format with {text} {pattern}: a DATE, NULL when the text does not parse
+    distinct_days: str  # format with {x}: how many distinct dates, NULL not counted
     java_dates: bool = False  # date patterns are Java DateTimeFormatter patterns, not strptime
 
 
@@ -54,6 +55,9 @@ DUCKDB = Dialect(
     days_between="date_diff('day', {start}, {end})",
     backref="\\1",
     parse_date="CAST(try_strptime({text}, {pattern}) AS DATE)",
+    # a list per group made distinct: on 10M CDNOW lines (3 per customer) 2.05 s where
+    # count(DISTINCT) takes 2.77, as fast at 31 lines per customer; slower on texts
+    distinct_days="len(list_distinct(list({x})))",
 )
 SPARK = Dialect(
     "spark",
@@ -62,5 +66,6 @@ SPARK = Dialect(
     days_between="CAST(datediff({end}, {start}) AS BIGINT)",
     backref="$1",
     parse_date="CAST(try_to_timestamp({text}, {pattern}) AS DATE)",  # try_to_date: Spark 4.1+
+    distinct_days="count(DISTINCT {x})",
     java_dates=True,
 )
