@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from segwise.config import Settings, get_settings
+from segwise.io.processes import alive
 from segwise.io.sql import literal
 
 if TYPE_CHECKING:
@@ -46,17 +47,7 @@ def remove_stale_spill(folder: Path | None = None) -> list[Path]:
     removed = []
     for path in (folder or Path(tempfile.gettempdir())).glob(f"{SPILL_PREFIX}*-*"):
         pid = path.name[len(SPILL_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -4,7 +4,6 @@ schema by Alembic on open, plus the few queries the use cases need.
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from segwise.errors import ConfigError, NotFoundError
+from segwise.io.processes import alive
 from segwise.store.schema import Base, Dataset, ModelRow, Run, SegmentRow
 
 HEAD = "0004_schedules"
@@ -168,7 +168,7 @@ class Catalog:
         with self.session() as s:
             stale = s.scalars(select(Run).where(Run.status.in_(("queued", "running"))))
             for run in stale:
-                if run.host == host and run.pid is not None and _alive(run.pid):
+                if run.host == host and run.pid is not None and alive(run.pid):
                     continue
                 if run.host not in (None, host):
                     continue  # another machine's run: it may still be working
@@ -256,16 +256,6 @@ def _revision(con: Any) -> str | None:
         return None
     row = con.execute(text("SELECT version_num FROM alembic_version")).first()
     return str(row[0]) if row else None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _safe(url: str) -> str:

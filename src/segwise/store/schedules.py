@@ -16,7 +16,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from segwise.errors import InputError, NotFoundError
-from segwise.store.catalog import Catalog, _alive, now
+from segwise.io.processes import alive
+from segwise.store.catalog import Catalog, now
 from segwise.store.schema import AlertRow, ScheduleRow, ScheduleRunRow
 
 __all__ = [
@@ -161,5 +162,5 @@ def _stale(row: ScheduleRunRow, stale_after: timedelta) -> bool:
     if now() - started > stale_after:
         return True
     if row.host == socket.gethostname() and row.pid is not None:
-        return not _alive(row.pid)
+        return not alive(row.pid)
     return False
