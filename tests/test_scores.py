@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import duckdb
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from segwise.features.rfm import rfm_sql
+from segwise.features.rfm import cents, rfm_sql
 
 AS_OF = date(2024, 1, 1)
 
@@ -78,3 +79,26 @@ def test_bins_out_of_range_are_refused(bins):
 
     with pytest.raises(InputError, match="bins"):
         run_scores([1], [1], [1], bins)
+
+
+units = st.one_of(st.integers(-(10**9), 10**9), st.integers(-(10**22), 10**22))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(units, min_size=1, max_size=50), st.sampled_from([2, 3, 6, 12]))
+def test_cents_on_64_bits_are_the_exact_round_to_cents(values, scale):
+    """The cheaper rounding of a 128-bit sum gives the cents ``round(x, 2)`` gives, on both
+    sides of the 64-bit bound, on half cents and for a quantity-times-price scale of 12."""
+    half_cent = 5 * 10 ** (scale - 3) if scale > 2 else 0
+    bound = 10**scale * 10 ** (18 - scale)  # 10^(18 - scale) in units of the last digit
+    numbers = [n + half_cent * k for n in values for k in (0, 1, -1)]
+    numbers += [bound - 1, bound, bound + half_cent, -bound + 1, -bound - half_cent]
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE t (x DECIMAL(38,{scale}))")
+    texts = [[format(Decimal(n).scaleb(-scale), "f")] for n in numbers]
+    con.executemany(f"INSERT INTO t VALUES (CAST(? AS DECIMAL(38,{scale})))", texts)
+    got = con.execute(f"SELECT {cents('x', scale)}, round(x, 2) FROM t").fetchall()
+    assert [cheap for cheap, _ in got] == [exact for _, exact in got]
+    assert con.execute(f"SELECT typeof({cents('x', scale)}) FROM t LIMIT 1").fetchone() == (
+        "DECIMAL(38,2)",
+    )

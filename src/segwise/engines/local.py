@@ -100,7 +100,13 @@ def _compute_rfm(
         as_of = options.as_of_after(last_day)
         con.execute(
             "CREATE TEMP TABLE rfm AS "
-            + rfm_sql("customer_lines", as_of=as_of, bins=options.bins, grid=options.grid)
+            + rfm_sql(
+                "customer_lines",
+                as_of=as_of,
+                bins=options.bins,
+                grid=options.grid,
+                spend_scale=_decimal_scale(con, "customer_lines", "spend"),
+            )
         )
         con.execute("DROP TABLE customer_lines")  # millions of rows, not needed any more
         if summary_period is not None:
@@ -209,6 +215,12 @@ def _group_lines(con: duckdb.DuckDBPyConnection, rules: LineRules, options: RfmO
         )
     )
     return classified
+
+
+def _decimal_scale(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int | None:
+    """The scale of a DECIMAL column, None for any other type."""
+    kind = con.table(table).select(column).types[0]
+    return dict(kind.children)["scale"] if kind.id == "decimal" else None
 
 
 def kept_lines_sql(rules: LineRules, classified: str) -> str:

@@ -170,6 +170,17 @@ FROM (
 ) AS grouped"""
 
 
+def cents(column: str, scale: int | None = None) -> str:
+    """``round(column, 2)``; with the column's DECIMAL ``scale``, rounded as a 64-bit decimal
+    where the value fits one. DuckDB sums decimals in 128 bits, and rounding those took 0.38 s
+    of the 1.5 s that scores 3.4M customers; the 64-bit round gives the same cents."""
+    exact = f"round({column}, 2)"
+    if scale is None or not 2 <= scale <= 17:
+        return exact
+    narrow = f"CAST(round(CAST({column} AS DECIMAL(18,{scale})), 2) AS DECIMAL(38,2))"
+    return f"CASE WHEN abs({column}) < {10 ** (18 - scale)} THEN {narrow} ELSE {exact} END"
+
+
 def rfm_sql(
     customer_lines: str,
     *,
@@ -177,11 +188,14 @@ def rfm_sql(
     bins: int = 5,
     grid: SegmentGrid = DEFAULT_GRID,
     dialect: Dialect = DUCKDB,
+    spend_scale: int | None = None,
 ) -> str:
     """Scores and named segments per customer, from ``customer_lines``: a table name or the
-    query of ``customer_lines_sql``."""
+    query of ``customer_lines_sql``. ``spend_scale``: the scale of ``spend``'s DECIMAL, where
+    the caller knows it (DuckDB only; it makes rounding to cents cheaper)."""
     check_bins(bins)
     days = dialect.days_between.format(start="last_purchase", end=f"DATE '{as_of.isoformat()}'")
+    monetary = cents("spend", spend_scale if dialect is DUCKDB else None)
 
     def ranks(column: str, order: str) -> str:
         # rank() - 1 of every row, from one row per distinct value: the customers before it
@@ -204,7 +218,7 @@ def rfm_sql(
     )
     t = dialect.text
     return f"""WITH base AS (
-  SELECT customer_id, {days} AS recency, frequency, round(spend, 2) AS monetary
+  SELECT customer_id, {days} AS recency, frequency, {monetary} AS monetary
   FROM {relation(customer_lines, "c")}
   WHERE reason IS NULL AND frequency > 0
 ), r AS ({ranks("recency", "DESC")}
