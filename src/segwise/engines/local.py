@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -219,8 +220,9 @@ def _group_lines(con: duckdb.DuckDBPyConnection, rules: LineRules, options: RfmO
 
 def _decimal_scale(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int | None:
     """The scale of a DECIMAL column, None for any other type."""
-    kind = con.table(table).select(column).types[0]
-    return dict(kind.children)["scale"] if kind.id == "decimal" else None
+    kind = str(con.table(table).select(column).types[0])  # e.g. DECIMAL(38,6)
+    decimal = re.fullmatch(r"DECIMAL\(\d+,(\d+)\)", kind)
+    return int(decimal.group(1)) if decimal else None
 
 
 def kept_lines_sql(rules: LineRules, classified: str) -> str:

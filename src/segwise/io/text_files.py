@@ -68,11 +68,18 @@ def _sniff_csv(
     opts = f"encoding = {literal(options['encoding'])}, max_line_size = {limits.line_limit_bytes()}"
     forced = f", delim = {literal(delim)}" if delim else ""
     sniffed = con.execute(
-        f"SELECT Delimiter, Quote, Escape, HasHeader, Columns "
-        f"FROM sniff_csv({literal(str(source_path))}, {opts}, sample_size = 20480{forced})"
+        f"SELECT Delimiter, Quote, Escape, HasHeader, Columns, NewLineDelimiter, SkipRows, "
+        f"Comment FROM sniff_csv({literal(str(source_path))}, {opts}, sample_size = 20480{forced})"
     ).fetchone()
     assert sniffed is not None
-    delimiter, quote, escape, has_header, columns = sniffed
+    delimiter, quote, escape, has_header, columns, new_line, skip, comment = sniffed
+    dialect = {
+        "quote": _unless_empty(quote),
+        "escape": _unless_empty(escape),
+        "new_line": new_line,
+        "skip": str(skip),
+        "comment": _unless_empty(comment),
+    }
     limits.check_columns(len(columns), path)
     whole = source_path.stat().st_size <= sniff.HEAD_BYTES
     lines = sniff.sample_lines(
@@ -84,7 +91,7 @@ def _sniff_csv(
     if better and (len(columns) == 1 or not has_header):
         # the sniffer gives up on a ragged file: read it with the header's delimiter, which
         # either works or fails with the line that does not fit
-        delimiter, has_header = better, True
+        delimiter, has_header, dialect = better, True, {}  # sniffed for another delimiter
         sniff.check_field_counts(con, path, source_path, better, opts)
         columns = con.execute(
             f"DESCRIBE SELECT * FROM read_csv({literal(str(source_path))}, "
@@ -100,9 +107,10 @@ def _sniff_csv(
     csv_options["max_line_size"] = str(limits.line_limit_bytes())  # any line, not only the first
     names = [str(c["name"]) for c in columns]
     types = {str(c["name"]): str(c["type"]) for c in columns}
+    text = dict.fromkeys(names, "VARCHAR")
     rel = con.execute(
-        f"SELECT * FROM read_csv({literal(str(source_path))}, {render_options(csv_options)}, "
-        f"all_varchar = true) LIMIT {SAMPLE_ROWS}"
+        f"SELECT * FROM read_csv({literal(str(source_path))}, "
+        f"{_read_options(csv_options, dialect, text)}) LIMIT {SAMPLE_ROWS}"
     )
     rows = rel.fetchall()
     if not rows:
@@ -122,6 +130,7 @@ def _sniff_csv(
         delimiter={"\t": "tab"}.get(delimiter, delimiter),
         header=bool(has_header),
         _csv_options=csv_options,
+        _csv_dialect=dialect,
         _temp=source_path if source_path != path else None,
     )
 
@@ -205,18 +214,44 @@ def _read_text(
     columns of ``typed`` as those types."""
     target = source._temp or source.path
     select = ", ".join(ident(c) for c in cols)
-    kinds = {c: (typed or {}).get(c, "VARCHAR") for c in cols}
-    types = ", ".join(f"{literal(c)}: {literal(k)}" for c, k in kinds.items())
-    options = render_options(source._csv_options)
+    kinds = {c: (typed or {}).get(c, "VARCHAR") for c in source.columns}
+    options = _read_options(source._csv_options, source._csv_dialect, kinds, only=cols)
     if dateformat:
         options += f", dateformat = {literal(dateformat)}"
-    return f"SELECT {select} FROM read_csv({literal(str(target))}, {options}, types = {{{types}}})"
+    return f"SELECT {select} FROM read_csv({literal(str(target))}, {options})"
+
+
+def _read_options(
+    options: dict[str, str],
+    dialect: dict[str, str],
+    kinds: dict[str, str],
+    *,
+    only: list[str] | None = None,
+) -> str:
+    """read_csv's options for the columns ``kinds`` (every column of the file, in order):
+    with the sniffed ``dialect``, named and typed so that DuckDB does not sniff again; without
+    it, auto-detected with the types of the columns ``only`` (default: all) given."""
+    if dialect:
+        named = options | dialect | {"auto_detect": "false"}
+        return f"{render_options(named)}, columns = {_struct(kinds)}"
+    picked = {c: kinds[c] for c in only} if only is not None else kinds
+    return f"{render_options(options)}, types = {_struct(picked)}"
+
+
+def _struct(kinds: dict[str, str]) -> str:
+    return "{" + ", ".join(f"{literal(c)}: {literal(k)}" for c, k in kinds.items()) + "}"
+
+
+def _unless_empty(sniffed: str) -> str:
+    """A character of the sniffed dialect; '' where the sniffer found none ('(empty)')."""
+    return "" if sniffed == "(empty)" else sniffed
 
 
 def render_options(options: dict[str, str]) -> str:
     parts = []
     for key, value in options.items():
-        parts.append(f"{key} = {value}" if key == "header" else f"{key} = {literal(value)}")
+        plain = key in ("header", "auto_detect", "skip")
+        parts.append(f"{key} = {value}" if plain else f"{key} = {literal(value)}")
     return ", ".join(parts)
 
 
