@@ -126,3 +126,38 @@ def test_a_file_this_user_may_not_read_is_one_line(cli, tmp_path, monkeypatch):
     assert result.exit_code == 2, result.stderr
     assert result.stderr.startswith("error: cannot read the file: Permission denied")
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "needle"),
+    [
+        (
+            "SEGWISE_THREADS",
+            "two",
+            "setting SEGWISE_THREADS = 'two': Input should be a valid integer",
+        ),
+        ("segwise_max_bad_share", "2", "setting SEGWISE_MAX_BAD_SHARE = '2': Input should be less"),
+        ("SEGWISE_SPARK_MASTER", "mesos://x", "setting SEGWISE_SPARK_MASTER = 'mesos://x'"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_its_variable(
+    cli, data, monkeypatch, variable, value, needle
+):
+    from segwise.config import Settings, get_settings
+
+    monkeypatch.setenv(variable, value)
+    get_settings.cache_clear()
+    try:
+        result = cli("rfm", data / "retail_us.csv")
+    finally:
+        monkeypatch.delenv(variable)
+        get_settings.cache_clear()
+    assert result.exit_code == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert needle in lines[0]
+    assert "Traceback" not in result.stderr
+    # a value given in code wins over the variable, and variables match in any case
+    monkeypatch.setenv("segwise_threads", "3")
+    assert Settings().threads == 3
+    assert Settings(threads=1).threads == 1

@@ -23,7 +23,7 @@ from sklearn.metrics import adjusted_rand_score
 from segwise import service
 from segwise.config import Settings, get_settings
 from segwise.demo import generate_log, write_log
-from segwise.errors import InputError
+from segwise.errors import ConfigError, InputError
 from segwise.io.dates import java_pattern
 
 pytestmark = [
@@ -219,7 +219,7 @@ def test_spark_master_setting_accepts_local_clusters_and_spark_connect():
     for master in ("local", "local[2]", "local[*]", "spark://h:7077", "sc://h:15002", "yarn"):
         assert Settings(spark_master=master).spark_master == master
     for bad in ("local[two]", "http://h:7077", ""):
-        with pytest.raises(ValueError):
+        with pytest.raises(ConfigError, match="setting spark_master = "):
             Settings(spark_master=bad)
 
 
