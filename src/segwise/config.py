@@ -208,8 +208,8 @@ under DuckDB's own cap (2 cores, docs/benchmarks.md)."""
 
 def environment(fields: Iterable[str]) -> dict[str, str]:
     """The ``SEGWISE_<FIELD>`` variables set, by field. Read here rather than through
-    pydantic-settings, whose import took 90 ms of every command's start (0.25 s to rfm a
-    1M-line log); pydantic still parses and checks each value."""
+    pydantic-settings, whose import took 70-90 ms of every command's start (a `segwise rfm`
+    of 1M lines takes ~1.1 s); pydantic still parses and checks each value."""
     wanted = {(ENV_PREFIX + name).lower(): name for name in fields}
     return {wanted[k.lower()]: v for k, v in os.environ.items() if k.lower() in wanted}
 
