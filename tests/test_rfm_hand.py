@@ -197,5 +197,8 @@ def test_a_log_without_invoices_counts_each_purchase_day_once(tmp_path, seed):
     want = bought.groupby("customer_id")["date"].nunique()
     got = got.set_index("customer_id")["frequency"]
     assert (log.groupby("customer_id").amount.max() < 0).any()  # someone only returned
+    lines = bought.groupby("customer_id").size()  # every branch of the count is taken:
+    assert ((lines == 2) & (want == 1)).any() and ((lines == 2) & (want == 2)).any()
+    assert ((lines >= 3) & (want < lines)).any() and ((lines >= 3) & (want == lines)).any()
     assert got.loc[want.index].tolist() == want.tolist()
     assert set(got.index) == set(want.index)

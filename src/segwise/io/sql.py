@@ -56,8 +56,12 @@ DUCKDB = Dialect(
     backref="\\1",
     parse_date="CAST(try_strptime({text}, {pattern}) AS DATE)",
     # a list per group made distinct: on 10M CDNOW lines (3 per customer) 2.05 s where
-    # count(DISTINCT) takes 2.77, as fast at 31 lines per customer; slower on texts
-    distinct_days="len(list_distinct(list({x})))",
+    # count(DISTINCT) takes 2.77, as fast at 31 lines per customer; slower on texts. One day,
+    # or two lines on two days, need no distinct list: ~0.5 s less of a 10M-line CSV's 4 s
+    distinct_days=(
+        "CASE WHEN min({x}) = max({x}) THEN 1 WHEN count({x}) = 2 THEN 2"
+        " ELSE len(list_distinct(list({x}))) END"
+    ),
 )
 SPARK = Dialect(
     "spark",
