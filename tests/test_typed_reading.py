@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -20,7 +20,7 @@ import pytest
 from segwise.config import Settings
 from segwise.engines.local import compute_rfm
 from segwise.features.rfm import RfmOptions
-from segwise.io.dates import DateFormat
+from segwise.io.dates import DateFormat, timestamp_format
 from segwise.io.roles import RoleMapping
 from segwise.io.validate import MONEY, LineRules, date_expr, number_expr
 
@@ -49,18 +49,21 @@ def reader_and_text(tmp_path: Path, values: list[str], kind: str, fmt: str | Non
         writer.writerow(["i", "v"])
         writer.writerows(enumerate(values))
     con = duckdb.connect()
-    fmt_opt = f", dateformat = '{fmt}'" if fmt else ""
+    fmt_opt = f", {'timestampformat' if kind == 'TIMESTAMP' else 'dateformat'} = '{fmt}'"
+    fmt_opt = fmt_opt if fmt else ""
     con.execute(
         f"CREATE TABLE typed AS SELECT * FROM read_csv('{path}', header = true{fmt_opt}, "
         f"types = {{'i': 'BIGINT', 'v': '{kind}'}}, ignore_errors = true)"
     )
     con.execute("CREATE TABLE t AS SELECT unnest(CAST(? AS VARCHAR[])) AS v", [values])
     mapping = RoleMapping(customer="c", date="v", amount="v")
-    text = LineRules(mapping, {"v": "VARCHAR"}, DateFormat(fmt or "%Y-%m-%d", "test"))
-    expr = date_expr(text) if kind == "DATE" else number_expr(text, "v")
+    day_format = (fmt or "%Y-%m-%d").split(" ")[0]  # the text path reads the date part
+    text = LineRules(mapping, {"v": "VARCHAR"}, DateFormat(day_format, "test"))
+    expr = number_expr(text, "v") if kind == MONEY else date_expr(text)
     expr = expr.replace('"v"', "t.v")
+    read = "CAST(typed.v AS DATE)" if kind == "TIMESTAMP" else "typed.v"
     return con.execute(
-        f"SELECT t.v, typed.v, {expr} FROM typed "
+        f"SELECT t.v, {read}, {expr} FROM typed "
         "JOIN (SELECT row_number() OVER () - 1 AS i, v FROM t) AS t USING (i)"
     ).fetchall()
 
@@ -74,6 +77,38 @@ def test_the_reader_reads_a_date_as_the_text_path_or_not_at_all(tmp_path: Path, 
     rows = reader_and_text(tmp_path, values, "DATE", fmt)
     assert 3000 <= len(rows) < len(values)  # both kinds of line are there
     assert [r for r in rows if r[1] != r[2]] == []
+
+
+@pytest.mark.parametrize("fmt", ["%m/%d/%Y %H:%M", "%d/%m/%y %H:%M:%S", "%Y-%m-%d %H:%M:%S"])
+def test_the_reader_reads_a_timestamp_as_the_text_path_reads_its_day_or_not_at_all(
+    tmp_path: Path, fmt: str
+) -> None:
+    rng = random.Random(17)
+    start = datetime(1950, 1, 1)
+    stamps = [start + timedelta(minutes=rng.randrange(60_000_000)) for _ in range(3000)]
+    unpadded = [s.strftime(fmt).replace(" 0", " ") for s in stamps[:300]]  # 8:02, not 08:02
+    edge = ["12/5/2010 8:02junk", "12/5/2010", "12/5/2010 24:00", "2/30/2010 8:02", " 1/2/20 1:02"]
+    values = mutated([s.strftime(fmt) for s in stamps] + unpadded, seed=18) + edge
+    rows = reader_and_text(tmp_path, values, "TIMESTAMP", fmt)
+    assert 3300 <= len(rows) < len(values)
+    assert [r for r in rows if r[1] != r[2]] == []
+
+
+@pytest.mark.parametrize(
+    ("values", "want"),
+    [
+        (["12/5/2010 8:02", "1/15/2011 18:30"], "%m/%d/%Y %H:%M"),
+        (["12/5/2010 08:02:59", " 1/15/2011 18:30:00 "], "%m/%d/%Y %H:%M:%S"),
+        (["12/5/2010 8:02", "1/15/2011 18:30:00"], None),  # two shapes of clock
+        (["12/5/2010 8:02", "1/15/2011"], None),  # a date without its clock
+        (["12/5/2010 8:02 PM"], None),
+        (["12/5/2010T8:02"], None),
+    ],
+)
+def test_a_timestamp_format_is_found_only_for_one_shape_of_clock(
+    values: list[str], want: str | None
+) -> None:
+    assert timestamp_format(values, "%m/%d/%Y") == want
 
 
 def test_the_reader_reads_a_number_as_the_text_path_or_not_at_all(tmp_path: Path) -> None:
@@ -126,6 +161,52 @@ def test_rfm_read_once_is_the_rfm_of_the_text_table(
     assert once.report == table.report
     assert once.summary() == table.summary()
     assert once.customers == 400 and once.report.lines == 3000
+
+
+@pytest.mark.parametrize(
+    ("late", "typed"),
+    [
+        ({}, True),
+        ({"date": "03/01/2024 10:15:00"}, False),  # another clock past the sample
+        ({"date": "03/01/2024"}, False),  # no clock past the sample
+        ({"date": "13/01/2024 10:15"}, False),  # not month first after all: an error
+    ],
+)
+def test_a_log_of_timestamps_reads_typed_as_the_text_path_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late: dict[str, str], typed: bool
+) -> None:
+    import segwise.engines.local as local
+
+    rng = random.Random(19)
+    rows = []
+    for i in range(3000):
+        stamp = datetime(2024, 1, 1) + timedelta(minutes=rng.randrange(365 * 24 * 60))
+        when = stamp.strftime("%m/%d/%Y %H:%M").replace(" 0", " ")  # 12/05/2024 8:02
+        rows.append({"customer_id": f"0{rng.randrange(400)}", "date": when, "amount": i % 90})
+    rows[2500] |= late
+    path = tmp_path / "stamps.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+
+    def answers(keep_lines: bool, kind: str) -> object:
+        try:
+            got = compute_rfm(path, RfmOptions(), Settings(), keep_lines=keep_lines)
+        except Exception as exc:  # the text path's error, whichever way it was read
+            return str(exc)
+        assert src_types(got.con)["date"] == kind
+        return got.to_pandas(), got.summary()
+
+    kind = "TIMESTAMP" if typed else "VARCHAR"
+    once, table = answers(False, kind), answers(True, kind)
+    monkeypatch.setattr(local, "reader_types", lambda rules, source: (rules, {}, None))
+    text = answers(False, "VARCHAR")
+    if isinstance(text, str):
+        assert once == table == text and "day-first and month-first" in text
+        return
+    assert not isinstance(once, str) and not isinstance(table, str)
+    for got in (once, table):
+        pd.testing.assert_frame_equal(got[0], text[0])
+        assert got[1] == text[1]
+    assert text[1]["date_format"].startswith("%m/%d/%Y")
 
 
 def test_a_broken_line_read_once_is_reported_as_the_table_reports_it(tmp_path: Path) -> None:

@@ -181,8 +181,7 @@ def _read_streamed(
     """``_customer_lines`` of a text file: read typed, else as text; into a table unless
     ``single_pass``. DuckDB's error when the file does not read as text either."""
     rules = _rules(con, source, mapping, options)
-    typed_rules, typed = reader_types(rules, source)
-    fmt = rules.date_format.format if rules.date_format else None
+    typed_rules, typed, fmt = reader_types(rules, source)
     if typed:
         try:
             read_text_file(

@@ -32,7 +32,7 @@ from segwise.io.duck import connect
 from segwise.io.manifest import read_manifest
 from segwise.io.readers import Source, open_source
 from segwise.io.roles import RoleMapping, detect_roles, require_log_roles
-from segwise.io.sql import ident, literal, relation
+from segwise.io.sql import ident, literal, relation, spaced
 from segwise.io.validate import (
     LineRules,
     classified_sql,
@@ -208,7 +208,7 @@ def _detect_date_format(
     max_first = max_second = None
     if family.name == "dmy_or_mdy":
         sep = literal(family.separator)
-        part = f"split_part(trim(CAST({ident(column)} AS STRING)), ' ', 1)"
+        part = f"split_part({spaced(f'CAST({ident(column)} AS STRING)')}, ' ', 1)"
         row = spark.sql(
             f"SELECT max(TRY_CAST(split_part({part}, {sep}, 1) AS INT)), "
             f"max(TRY_CAST(split_part({part}, {sep}, 2) AS INT)) FROM {src}"

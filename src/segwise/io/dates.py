@@ -43,14 +43,39 @@ _YMD8 = re.compile(r"^(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")
 _DMY = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})$")
 
 
+_SPACES = " \t\n\v\f\r"  # what strptime (and ``sql.spaced``) reads as a space
+
+
 def date_part(value: str) -> str:
-    """The date token of a value: the text before a space or an ISO ``T``."""
-    text = value.strip()
-    for sep in (" ", "T"):
-        head, found, _ = text.partition(sep)
-        if found and head:
-            text = head
-    return text
+    """The date token of a value: the text before a space (a tab, a line break) or an ISO
+    ``T``."""
+    text = value.strip(_SPACES)
+    head = re.split(f"[{re.escape(_SPACES)}]", text, maxsplit=1)[0]
+    head = head.partition("T")[0] or head
+    return head
+
+
+_CLOCKS = (
+    (re.compile(r"\d{1,2}:\d{2}"), "%H:%M"),
+    (re.compile(r"\d{1,2}:\d{2}:\d{2}"), "%H:%M:%S"),
+)
+
+
+def timestamp_format(values: Iterable[str], date_format: str) -> str | None:
+    """The strptime format of whole values that are a date in ``date_format``, a space and
+    a clock (``12/5/2010 8:02`` -> ``%m/%d/%Y %H:%M``), when every value is written so; else
+    None. A reader can then type the column as it reads, where the date part alone would be
+    cut from each text."""
+    if " " in date_format or "T" in date_format:
+        return None
+    clocks = set()
+    for value in values:
+        words = re.split(f"[{re.escape(_SPACES)}]+", value.strip(_SPACES), maxsplit=1)
+        found = [fmt for pattern, fmt in _CLOCKS if pattern.fullmatch(words[-1])]
+        if len(words) != 2 or not found:
+            return None
+        clocks.add(found[0])
+    return f"{date_format} {clocks.pop()}" if len(clocks) == 1 else None
 
 
 def detect_family(values: Iterable[str], *, column: str, file: str | None = None) -> DateFamily:

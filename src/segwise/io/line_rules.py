@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from segwise.io import dates
 from segwise.io.readers import Source
 from segwise.io.roles import RoleMapping
-from segwise.io.sql import ident
+from segwise.io.sql import ident, spaced
 from segwise.io.validate import MONEY, LineRules
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def detect_date_format(
         row = con.execute(
             f"SELECT max(TRY_CAST(split_part(part, '{sep}', 1) AS INTEGER)), "
             f"max(TRY_CAST(split_part(part, '{sep}', 2) AS INTEGER)) "
-            "FROM (SELECT DISTINCT split_part(trim(value), ' ', 1) AS part "
+            f"FROM (SELECT DISTINCT split_part({spaced('value')}, ' ', 1) AS part "
             f"FROM (SELECT DISTINCT CAST({ident(column)} AS VARCHAR) AS value FROM src))"
         ).fetchall()[0]  # fetched to the end: the connection is free for a streamed read
         max_first, max_second = row
@@ -63,25 +63,33 @@ def detect_date_format(
     )
 
 
-def reader_types(rules: LineRules, source: Source) -> tuple[LineRules, dict[str, str]]:
-    """The role columns of a text file that DuckDB's reader can type as it reads, and the
-    rules for ``src`` read that way (``text_files.read_text_file(typed=...)``).
+def reader_types(
+    rules: LineRules, source: Source
+) -> tuple[LineRules, dict[str, str], str | None]:
+    """The role columns of a text file that DuckDB's reader can type as it reads, the rules
+    for ``src`` read that way, and the date column's format for the reader
+    (``text_files.read_text_file(typed=..., dateformat=...)``).
 
     The reader parses a date with the same strptime as the text path, and a number with the
     same cast; a value it cannot read fails the whole read (the caller then reads text) rather
     than giving another answer. So a column is typed only when its sample is plain: dates
-    with no time after them (the text path would cut it off), numbers without a comma (the
-    text path drops thousands separators, reads decimal commas).
+    alone, or dates and a clock in one shape (a TIMESTAMP: its day is the date the text path
+    cuts from the value), numbers without a comma (the text path drops thousands separators,
+    reads decimal commas).
     """
     m, typed = rules.mapping, {}
     text = {c for c, kind in rules.types.items() if kind.upper() == "VARCHAR"}
     values = source.sample
-    if m.date in text and rules.date_format is not None:
+    fmt = rules.date_format
+    reader_format = None
+    if m.date in text and fmt is not None:
         sample = [str(v).strip() for v in values[m.date] if v is not None]
         if all(dates.date_part(v) == v for v in sample):
-            typed[m.date] = "DATE"
+            typed[m.date], reader_format = "DATE", fmt.format
+        elif not fmt.whole_value and (stamped := dates.timestamp_format(sample, fmt.format)):
+            typed[m.date], reader_format = "TIMESTAMP", stamped
     for col in (c for c in (m.quantity, m.price, m.amount) if c is not None):
         plain = col in text and col not in rules.decimal_comma
         if plain and not any("," in str(v) for v in values[col] if v is not None):
             typed[col] = MONEY
-    return replace(rules, types={**rules.types, **typed}), typed
+    return replace(rules, types={**rules.types, **typed}), typed, reader_format

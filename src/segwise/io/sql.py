@@ -14,6 +14,12 @@ def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def spaced(text: str) -> str:
+    """SQL of ``text`` trimmed, its tabs and line breaks read as spaces (as strptime reads
+    them), so that its first word is the date of a date and a time."""
+    return f"trim(translate({text}, chr(9) || chr(10) || chr(11) || chr(12) || chr(13), '     '))"
+
+
 def literal(value: str) -> str:
     """A quoted SQL string literal."""
     return "'" + value.replace("'", "''") + "'"

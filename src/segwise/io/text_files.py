@@ -187,8 +187,8 @@ def read_text_file(
     dateformat: str | None = None,
     table: bool = False,
 ) -> None:
-    """``src``: the columns ``cols`` as text, but those of ``typed`` as those types (dates
-    with ``dateformat``). Read by each query that reads ``src``, rows not numbered (``_row``
+    """``src``: the columns ``cols`` as text, but those of ``typed`` as those types (a DATE
+    or TIMESTAMP with ``dateformat``). Read by each query that reads ``src``, rows not numbered (``_row``
     NULL): one query over a 10M-line file then holds no lines in memory. With ``table``, read
     once into a table, rows numbered. DuckDB's errors are raised as they are: ``load_csv``
     reads the file again to report them in a line."""
@@ -217,7 +217,8 @@ def _read_text(
     kinds = {c: (typed or {}).get(c, "VARCHAR") for c in source.columns}
     options = _read_options(source._csv_options, source._csv_dialect, kinds, only=cols)
     if dateformat:
-        options += f", dateformat = {literal(dateformat)}"
+        stamps = "TIMESTAMP" in kinds.values()
+        options += f", {'timestampformat' if stamps else 'dateformat'} = {literal(dateformat)}"
     return f"SELECT {select} FROM read_csv({literal(str(target))}, {options})"
 
 

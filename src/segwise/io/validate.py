@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from segwise.io.dates import DateFormat, java_pattern
 from segwise.io.roles import RoleMapping
-from segwise.io.sql import DUCKDB, Dialect, ident, literal, relation
+from segwise.io.sql import DUCKDB, Dialect, ident, literal, relation, spaced
 
 REASONS: dict[str, str] = {
     "adjustment": "shop adjustments (postage, manual, fees, bad debt; no customer's purchase)",
@@ -175,7 +175,7 @@ def date_expr(rules: LineRules, dialect: Dialect = DUCKDB) -> str:
     fmt = rules.date_format
     assert fmt is not None, "text dates need a resolved format"
     raw = f"CAST({c} AS {dialect.text})"
-    text = f"trim({raw})"
+    text = spaced(raw)
     if not fmt.whole_value:
         text = f"split_part(split_part({text}, ' ', 1), 'T', 1)"
     if not dialect.java_dates:
