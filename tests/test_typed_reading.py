@@ -209,6 +209,59 @@ def test_a_log_of_timestamps_reads_typed_as_the_text_path_reads_it(
     assert text[1]["date_format"].startswith("%m/%d/%Y")
 
 
+@pytest.mark.parametrize("clock", ["", " 8:02"])
+@pytest.mark.parametrize("later", ["month first", "day first", "neither"])
+def test_day_and_month_are_told_apart_over_every_line_as_the_text_path_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: str, later: str
+) -> None:
+    """The sample (the first 2,000 lines) cannot tell day from month; lines past it can, or
+    not. The typed read tries the sample's order and settles it from every line it read:
+    the text path's format and reason, or its error, with no pass of its own over the file."""
+    import segwise.engines.local as local
+    from segwise.io import line_rules
+
+    rows = [f"C{i % 70},{i % 12 + 1}/{i % 11 + 1}/2024{clock},{i % 9}.25" for i in range(3000)]
+    for i in range(2500, 2600):  # past the sample
+        a, b = 13 + i % 15, i % 12 + 1
+        rows[i] = {
+            "month first": f"C{i % 70},{b}/{a}/2024{clock},1.00",
+            "day first": f"C{i % 70},{a}/{b}/2024{clock},1.00",
+            "neither": rows[i],
+        }[later]
+    path = tmp_path / "orders.csv"
+    path.write_text("customer_id,date,amount\n" + "\n".join(rows) + "\n")
+    scans = []
+    detect = line_rules.detect_date_format
+
+    def counted(*args: object, guess: bool = False) -> object:
+        scans.append(guess)
+        return detect(*args, guess=guess)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(line_rules, "detect_date_format", counted)
+
+    def answer() -> object:
+        try:
+            got = compute_rfm(path, RfmOptions(), Settings(), keep_lines=False)
+        except Exception as exc:
+            return type(exc).__name__, str(exc)
+        return got.to_pandas(), got.summary()
+
+    typed = answer()
+    if later == "month first":  # read once: the order came from the sample and every line
+        assert scans == [True]
+    monkeypatch.setattr(local, "reader_types", lambda rules, source: (rules, {}, None))
+    text = answer()
+    assert scans[-1] is False  # the text path passed over the file for it
+    if isinstance(text[0], str):
+        assert typed == text
+        assert text[0] == ("AmbiguousDayMonth" if later == "neither" else text[0])
+        return
+    pd.testing.assert_frame_equal(typed[0], text[0])
+    assert typed[1] == text[1]
+    want = "%m/%d/%Y (month first" if later == "month first" else "%d/%m/%Y (day first"
+    assert text[1]["date_format"].startswith(want)
+
+
 def test_a_broken_line_read_once_is_reported_as_the_table_reports_it(tmp_path: Path) -> None:
     path = log(tmp_path, "broken.csv", n=30_000)
     lines = path.read_text().splitlines()

@@ -22,7 +22,8 @@ from segwise.errors import ConfigError, InputError
 from segwise.features.rfm import RfmOptions, customer_lines_sql, rfm_sql
 from segwise.features.value_summary import purchase_lines_sql, value_summary_sql
 from segwise.io.duck import connect
-from segwise.io.line_rules import reader_types, sniff_line_rules
+from segwise.io import dates
+from segwise.io.line_rules import reader_types, settle_date_format, sniff_line_rules
 from segwise.io.manifest import LogManifest, read_manifest
 from segwise.io.readers import Source, load, numbered, open_source
 from segwise.io.roles import RoleMapping, detect_roles, require_log_roles
@@ -179,27 +180,43 @@ def _read_streamed(
     single_pass: bool,
 ) -> tuple[LineRules, str]:
     """``_customer_lines`` of a text file: read typed, else as text; into a table unless
-    ``single_pass``. DuckDB's error when the file does not read as text either."""
-    rules = _rules(con, source, mapping, options)
+    ``single_pass``. DuckDB's error when the file does not read as text either.
+
+    Day-first against month-first takes a pass over every date; a typed read makes it as it
+    goes: the sample's order is tried, and read every line or failed the read."""
+    rules = _rules(con, source, mapping, options, guess=True)
     typed_rules, typed, fmt = reader_types(rules, source)
+    guessed = rules.date_format is not None and rules.date_format.reason == dates.UNSETTLED
+    if guessed and mapping.date not in typed:  # only a typed read settles a guess
+        rules = _rules(con, source, mapping, options)
+        typed_rules, typed, fmt = reader_types(rules, source)
+        guessed = False
     if typed:
         try:
             read_text_file(
                 con, source, source.loaded, typed=typed, dateformat=fmt, table=not single_pass
             )
-            return typed_rules, _group_lines(con, typed_rules, options)
+            classified = _group_lines(con, typed_rules, options)
+            return settle_date_format(con, typed_rules, source.path), classified
         except duckdb.Error as exc:
             raise_if_out_of_memory(exc)
     read_text_file(con, source, source.loaded, table=not single_pass)
+    if guessed:
+        rules = _rules(con, source, mapping, options)
     return rules, _group_lines(con, rules, options)
 
 
 def _rules(
-    con: duckdb.DuckDBPyConnection, source: Source, mapping: RoleMapping, options: RfmOptions
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    mapping: RoleMapping,
+    options: RfmOptions,
+    *,
+    guess: bool = False,
 ) -> LineRules:
-    """The line rules of ``src`` as it is now read."""
+    """The line rules of ``src`` as it is now read (``guess``: see ``sniff_line_rules``)."""
     types = {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE src").fetchall()}
-    return sniff_line_rules(con, source, mapping, types, options.date_format)
+    return sniff_line_rules(con, source, mapping, types, options.date_format, guess=guess)
 
 
 def _group_lines(con: duckdb.DuckDBPyConnection, rules: LineRules, options: RfmOptions) -> str:
@@ -212,6 +229,8 @@ def _group_lines(con: duckdb.DuckDBPyConnection, rules: LineRules, options: RfmO
             classified,
             customer_text=customer_text_expr(rules),
             invoices=rules.mapping.invoice is not None,
+            date_numbers=rules.date_format is not None
+            and rules.date_format.reason == dates.UNSETTLED,
         )
     )
     return classified

@@ -139,6 +139,7 @@ def customer_lines_sql(
     *,
     customer_text: str = "customer_id",
     invoices: bool = True,
+    date_numbers: bool = False,
     dialect: Dialect = DUCKDB,
 ) -> str:
     """Aggregate classified lines in one pass: one row per kept customer, one per drop reason.
@@ -148,17 +149,20 @@ def customer_lines_sql(
     grouping.
     Purchases are distinct invoices; lines without an invoice count one per distinct day
     (``invoices=False``: the log has no invoice column, so the day alone is the key, and
-    counting distinct dates is much cheaper than distinct texts).
+    counting distinct dates is much cheaper than distinct texts). ``date_numbers``: also the
+    largest month and day of the month of any line (``line_rules.settle_date_format``).
     """
     bought = "CASE WHEN NOT is_return THEN {key} END"
     frequency = dialect.distinct_days.format(x=bought.format(key="day"))
     if invoices:
         key = f"coalesce(invoice, chr(0) || CAST(day AS {dialect.text}))"  # chr(0): not an invoice
         frequency = f"count(DISTINCT {bought.format(key=key)})"
+    numbers = ", max(month(day)) AS max_month, max(dayofmonth(day)) AS max_day"
+    numbers = numbers if date_numbers else ""
     return f"""SELECT {customer_text} AS customer_id, reason, lines, returns, last_day,
-       last_purchase, frequency, spend
+       last_purchase, frequency, spend{", max_month, max_day" if date_numbers else ""}
 FROM (
-  SELECT CASE WHEN reason IS NULL THEN customer_id END AS customer_id, reason,
+  SELECT CASE WHEN reason IS NULL THEN customer_id END AS customer_id, reason{numbers},
          count(*) AS lines,
          sum(CASE WHEN is_return THEN 1 ELSE 0 END) AS returns,
          max(day) AS last_day,

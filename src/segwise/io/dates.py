@@ -148,6 +148,25 @@ def resolve_format(
     )
 
 
+UNSETTLED = "read from the sample, to be settled over every line"
+
+
+def guess_order(family: DateFamily, values: Iterable[str]) -> DateFormat | None:
+    """A day-first or month-first format the sample does not contradict, to try over the whole
+    file (``resolve_format`` then settles it from the whole column's largest numbers, see
+    ``line_rules.settle_date_format``); None when the sample mixes the orders."""
+    if family.name != "dmy_or_mdy":
+        return None
+    sep, year = family.separator, "%y" if family.two_digit_year else "%Y"
+    parts = [m.groups() for v in values if (m := _DMY.match(date_part(v)))]
+    first = max((int(p[0]) for p in parts), default=0)
+    second = max((int(p[2]) for p in parts), default=0)
+    if first > 12 and second > 12:
+        return None
+    order = f"%d{sep}%m{sep}{year}" if first > 12 else f"%m{sep}%d{sep}{year}"
+    return DateFormat(order, UNSETTLED)
+
+
 class AmbiguousDayMonth(InputError):
     """Dates whose values cannot settle day-first against month-first (every number <= 12);
     ``formats``: the two readings (day first, month first)."""

@@ -24,9 +24,12 @@ def sniff_line_rules(
     date_format: str | None,
     *,
     settled: dates.DateFormat | None = None,
+    guess: bool = False,
 ) -> LineRules:
     """Rules for ``src``: ``date_format`` (``--date-format``) when given, else ``settled``
-    (a format decided elsewhere, e.g. by another file of the same log), else detected."""
+    (a format decided elsewhere, e.g. by another file of the same log), else detected; with
+    ``guess``, day/month order as the sample has it (``dates.UNSETTLED``: the caller reads
+    every line with it and calls ``settle_date_format``, or detects it after all)."""
     assert mapping.date is not None and mapping.customer is not None
     date_type = types[mapping.date].upper()
     fmt: dates.DateFormat | None = None
@@ -35,17 +38,20 @@ def sniff_line_rules(
     elif settled is not None and not (date_type == "DATE" or date_type.startswith("TIMESTAMP")):
         fmt = settled
     elif not (date_type == "DATE" or date_type.startswith("TIMESTAMP")):
-        fmt = detect_date_format(con, source, mapping.date)
+        fmt = detect_date_format(con, source, mapping.date, guess=guess)
     return LineRules.sniffed(mapping, types, fmt, source.sample, source.separator)
 
 
 def detect_date_format(
-    con: duckdb.DuckDBPyConnection, source: Source, column: str
+    con: duckdb.DuckDBPyConnection, source: Source, column: str, *, guess: bool = False
 ) -> dates.DateFormat:
     """The format of a text date column of ``src``: its family from the sample, day/month
-    order from the largest first and second parts over all distinct values."""
+    order from the largest first and second parts over all distinct values (a pass over the
+    whole file; with ``guess``, the sample's order, to be settled)."""
     values = [str(v) for v in source.sample[column] if v is not None and str(v).strip()]
     family = dates.detect_family(values, column=column, file=str(source.path))
+    if guess and (guessed := dates.guess_order(family, values)):
+        return guessed
     max_first = max_second = None
     if family.name == "dmy_or_mdy":
         # over the distinct values, then their distinct date parts: a log has far fewer
@@ -61,6 +67,27 @@ def detect_date_format(
     return dates.resolve_format(
         family, max_first=max_first, max_second=max_second, column=column, file=str(source.path)
     )
+
+
+def settle_date_format(
+    con: duckdb.DuckDBPyConnection, rules: LineRules, path: object
+) -> LineRules:
+    """``rules`` with a guessed day/month order settled as ``detect_date_format`` settles it,
+    from the largest month and day over every line, which the reader read with that order
+    (``customer_lines``' ``max_month`` and ``max_day``): the same format and reason, or the
+    same error, without a pass of its own over the file."""
+    fmt = rules.date_format
+    if fmt is None or fmt.reason != dates.UNSETTLED:
+        return rules
+    row = con.execute("SELECT max(max_month), max(max_day) FROM customer_lines").fetchone()
+    months, days = row if row else (None, None)
+    order = fmt.format.split(fmt.format[2])  # e.g. ["%m", "%d", "%Y"]
+    family = dates.DateFamily("dmy_or_mdy", fmt.format[2], order[2] == "%y")
+    first, second = (months, days) if order[0] == "%m" else (days, months)
+    settled = dates.resolve_format(
+        family, max_first=first, max_second=second, column=str(rules.mapping.date), file=str(path)
+    )
+    return replace(rules, date_format=settled)
 
 
 def reader_types(
