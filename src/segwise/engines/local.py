@@ -21,8 +21,8 @@ from segwise.engines.result import (
 from segwise.errors import ConfigError, InputError
 from segwise.features.rfm import RfmOptions, customer_lines_sql, rfm_sql
 from segwise.features.value_summary import purchase_lines_sql, value_summary_sql
-from segwise.io.duck import connect
 from segwise.io import dates
+from segwise.io.duck import connect
 from segwise.io.line_rules import reader_types, settle_date_format, sniff_line_rules
 from segwise.io.manifest import LogManifest, read_manifest
 from segwise.io.readers import Source, load, numbered, open_source

@@ -69,9 +69,7 @@ def detect_date_format(
     )
 
 
-def settle_date_format(
-    con: duckdb.DuckDBPyConnection, rules: LineRules, path: object
-) -> LineRules:
+def settle_date_format(con: duckdb.DuckDBPyConnection, rules: LineRules, path: object) -> LineRules:
     """``rules`` with a guessed day/month order settled as ``detect_date_format`` settles it,
     from the largest month and day over every line, which the reader read with that order
     (``customer_lines``' ``max_month`` and ``max_day``): the same format and reason, or the
@@ -90,9 +88,7 @@ def settle_date_format(
     return replace(rules, date_format=settled)
 
 
-def reader_types(
-    rules: LineRules, source: Source
-) -> tuple[LineRules, dict[str, str], str | None]:
+def reader_types(rules: LineRules, source: Source) -> tuple[LineRules, dict[str, str], str | None]:
     """The role columns of a text file that DuckDB's reader can type as it reads, the rules
     for ``src`` read that way, and the date column's format for the reader
     (``text_files.read_text_file(typed=..., dateformat=...)``).

@@ -188,10 +188,10 @@ def read_text_file(
     table: bool = False,
 ) -> None:
     """``src``: the columns ``cols`` as text, but those of ``typed`` as those types (a DATE
-    or TIMESTAMP with ``dateformat``). Read by each query that reads ``src``, rows not numbered (``_row``
-    NULL): one query over a 10M-line file then holds no lines in memory. With ``table``, read
-    once into a table, rows numbered. DuckDB's errors are raised as they are: ``load_csv``
-    reads the file again to report them in a line."""
+    or TIMESTAMP with ``dateformat``). Read by each query that reads ``src``, rows not
+    numbered (``_row`` NULL): one query over a 10M-line file then holds no lines in memory.
+    With ``table``, read once into a table, rows numbered. DuckDB's errors are raised as they
+    are: ``load_csv`` reads the file again to report them in a line."""
     select = _read_text(source, cols, typed or {}, dateformat)
     if table:
         con.execute(f"CREATE OR REPLACE TEMP TABLE src_raw AS {select}")
