@@ -4,6 +4,7 @@ else decided from the data) and how its numbers and ids are written."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from segwise.io import dates
@@ -69,7 +70,7 @@ def detect_date_format(
     )
 
 
-def settle_date_format(con: duckdb.DuckDBPyConnection, rules: LineRules, path: object) -> LineRules:
+def settle_date_format(con: duckdb.DuckDBPyConnection, rules: LineRules, path: Path) -> LineRules:
     """``rules`` with a guessed day/month order settled as ``detect_date_format`` settles it,
     from the largest month and day over every line, which the reader read with that order
     (``customer_lines``' ``max_month`` and ``max_day``): the same format and reason, or the
