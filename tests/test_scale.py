@@ -98,6 +98,43 @@ def test_a_cap_too_small_is_one_clear_error(big_logs):
         )
 
 
+FULL = "/dev/full"  # every write to it fails with ENOSPC, as on a full disk
+
+
+@pytest.mark.skipif(not Path(FULL).exists(), reason="needs /dev/full")
+def test_a_full_disk_is_one_clear_error_not_a_traceback(tmp_path):
+    """DuckDB spilling or writing onto a full disk, and a file written onto one: one line
+    saying where and what to do, no half-written file, and the file is not read again."""
+    from segwise.errors import InputError
+    from segwise.io.atomic import atomic_path
+    from segwise.io.source import raise_if_out_of_memory
+
+    con = duck.connect(Settings())
+    copy = f"COPY (SELECT range FROM range(100000)) TO '{FULL}' (FORMAT parquet)"
+    full = r"the disk is full \(writing /dev/full\).*TMPDIR"
+    with pytest.raises(ConfigError, match=full), local.memory_errors(Settings()):
+        con.execute(copy)
+    with pytest.raises(duckdb.IOException):  # a full disk is no reason to read text instead
+        try:
+            con.execute(copy)
+        except duckdb.Error as exc:
+            raise_if_out_of_memory(exc)
+    missing = "SELECT * FROM read_parquet('/no/such/file.parquet')"
+    with pytest.raises(duckdb.IOException, match="No files found"), local.memory_errors(Settings()):
+        con.execute(missing)  # other IO errors pass as they are
+    for write in (
+        lambda tmp: con.execute(copy),  # DuckDB's writer
+        lambda tmp: Path(FULL).write_bytes(b"x" * 100_000),  # Python's own
+    ):
+        with (
+            pytest.raises(InputError, match=r"cannot write 'out\.parquet': the disk is full"),
+            atomic_path(tmp_path / "out.parquet") as tmp,
+        ):
+            tmp.write_bytes(b"half")
+            write(tmp)
+        assert list(tmp_path.iterdir()) == []
+
+
 def test_every_connection_spills_into_its_own_folder():
     a, b = duck.connect(Settings()), duck.connect(Settings())
     folders = {spill_folder(a), spill_folder(b)}

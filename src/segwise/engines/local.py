@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -27,7 +28,7 @@ from segwise.io.line_rules import reader_types, settle_date_format, sniff_line_r
 from segwise.io.manifest import LogManifest, read_manifest
 from segwise.io.readers import Source, load, numbered, open_source
 from segwise.io.roles import RoleMapping, detect_roles, require_log_roles
-from segwise.io.source import raise_if_out_of_memory
+from segwise.io.source import out_of_room, raise_if_out_of_memory
 from segwise.io.sql import ident, relation
 from segwise.io.text_files import load_csv, read_text_file
 from segwise.io.validate import (
@@ -45,7 +46,8 @@ from segwise.io.validate import (
 
 @contextmanager
 def memory_errors(settings: Settings) -> Iterator[None]:
-    """Turn DuckDB running out of memory under its cap into one line saying what to change."""
+    """Turn DuckDB running out of memory under its cap, or of disk, into one line saying what
+    to change."""
     try:
         yield
     except duckdb.OutOfMemoryException as exc:
@@ -54,6 +56,16 @@ def memory_errors(settings: Settings) -> Iterator[None]:
         raise ConfigError(
             f"the local engine ran out of memory under its cap ({cap}): {detail}; raise "
             "SEGWISE_MEMORY_LIMIT, or set SEGWISE_THREADS=1 (fewer threads hold fewer buffers)"
+        ) from None
+    except duckdb.IOException as exc:
+        if not out_of_room(exc):
+            raise
+        written = re.search(r'write file \\?"([^"\\]+)', str(exc))
+        where = f"writing {written.group(1)}" if written else "writing"
+        raise ConfigError(
+            f"the disk is full ({where}): free space there, or set TMPDIR to a folder on a "
+            f"larger disk (what does not fit under SEGWISE_MEMORY_LIMIT is spilled to "
+            f"{tempfile.gettempdir()})"
         ) from None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 from collections.abc import Iterator
@@ -33,8 +34,22 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             os.close(fd)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
+    except Exception as exc:
+        if _disk_full(exc):  # Python's own writes, or DuckDB's (an IOException)
+            raise InputError(
+                f"cannot write '{path.name}': the disk is full",
+                file=path.parent,
+                hint="free some space there, or write the file to another disk",
+            ) from None
+        raise
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError):
+        return exc.errno == errno.ENOSPC
+    return type(exc).__name__ == "IOException" and "No space left on device" in str(exc)
 
 
 def _umask() -> int:
