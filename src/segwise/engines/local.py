@@ -22,13 +22,13 @@ from segwise.engines.result import (
 from segwise.errors import ConfigError, InputError
 from segwise.features.rfm import RfmOptions, customer_lines_sql, rfm_sql
 from segwise.features.value_summary import purchase_lines_sql, value_summary_sql
-from segwise.io import dates
+from segwise.io.atomic import disk_full
 from segwise.io.duck import connect
 from segwise.io.line_rules import reader_types, settle_date_format, sniff_line_rules
 from segwise.io.manifest import LogManifest, read_manifest
 from segwise.io.readers import Source, load, numbered, open_source
 from segwise.io.roles import RoleMapping, detect_roles, require_log_roles
-from segwise.io.source import out_of_room, raise_if_out_of_memory
+from segwise.io.source import raise_if_out_of_memory
 from segwise.io.sql import ident, relation
 from segwise.io.text_files import load_csv, read_text_file
 from segwise.io.validate import (
@@ -58,7 +58,7 @@ def memory_errors(settings: Settings) -> Iterator[None]:
             "SEGWISE_MEMORY_LIMIT, or set SEGWISE_THREADS=1 (fewer threads hold fewer buffers)"
         ) from None
     except duckdb.IOException as exc:
-        if not out_of_room(exc):
+        if not disk_full(exc):
             raise
         written = re.search(r'write file \\?"([^"\\]+)', str(exc))
         where = f"writing {written.group(1)}" if written else "writing"
@@ -198,7 +198,7 @@ def _read_streamed(
     goes: the sample's order is tried, and read every line or failed the read."""
     rules = _rules(con, source, mapping, options, guess=True)
     typed_rules, typed, fmt = reader_types(rules, source)
-    guessed = rules.date_format is not None and rules.date_format.reason == dates.UNSETTLED
+    guessed = rules.date_format is not None and rules.date_format.unsettled
     if guessed and mapping.date not in typed:  # only a typed read settles a guess
         rules = _rules(con, source, mapping, options)
         typed_rules, typed, fmt = reader_types(rules, source)
@@ -241,8 +241,7 @@ def _group_lines(con: duckdb.DuckDBPyConnection, rules: LineRules, options: RfmO
             classified,
             customer_text=customer_text_expr(rules),
             invoices=rules.mapping.invoice is not None,
-            date_numbers=rules.date_format is not None
-            and rules.date_format.reason == dates.UNSETTLED,
+            date_numbers=rules.date_format is not None and rules.date_format.unsettled,
         )
     )
     return classified

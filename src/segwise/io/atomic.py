@@ -35,7 +35,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except Exception as exc:
-        if _disk_full(exc):  # Python's own writes, or DuckDB's (an IOException)
+        if disk_full(exc):
             raise InputError(
                 f"cannot write '{path.name}': the disk is full",
                 file=path.parent,
@@ -46,7 +46,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def _disk_full(exc: BaseException) -> bool:
+def disk_full(exc: BaseException) -> bool:
+    """A write failed for want of disk: Python's own (ENOSPC), or DuckDB's (an IOException
+    saying so; matched by name, so that this module does not import DuckDB)."""
     if isinstance(exc, OSError):
         return exc.errno == errno.ENOSPC
     return type(exc).__name__ == "IOException" and "No space left on device" in str(exc)

@@ -37,6 +37,11 @@ class DateFormat:
     def describe(self) -> str:
         return f"{self.format} ({self.reason})"
 
+    @property
+    def unsettled(self) -> bool:
+        """Day/month order read from the sample only (``guess_order``), still to settle."""
+        return self.reason == UNSETTLED
+
 
 _ISO = re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})$")
 _YMD8 = re.compile(r"^(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")

@@ -76,7 +76,7 @@ def settle_date_format(con: duckdb.DuckDBPyConnection, rules: LineRules, path: P
     (``customer_lines``' ``max_month`` and ``max_day``): the same format and reason, or the
     same error, without a pass of its own over the file."""
     fmt = rules.date_format
-    if fmt is None or fmt.reason != dates.UNSETTLED:
+    if fmt is None or not fmt.unsettled:
         return rules
     row = con.execute("SELECT max(max_month), max(max_day) FROM customer_lines").fetchone()
     months, days = row if row else (None, None)

@@ -56,16 +56,12 @@ def head_bytes(path: Path, size: int = 8192) -> bytes:
         return fh.read(size)
 
 
-def out_of_room(exc: Exception) -> bool:
-    """DuckDB ran out of memory under its cap, or of disk for what it spills or writes."""
-    import duckdb
-
-    full = isinstance(exc, duckdb.IOException) and "No space left on device" in str(exc)
-    return full or isinstance(exc, duckdb.OutOfMemoryException)
-
-
 def raise_if_out_of_memory(exc: Exception) -> None:
     """Running out of memory or disk is not a broken file: let the engine report it as such
     (rather than read the file again another way)."""
-    if out_of_room(exc):
+    import duckdb
+
+    from segwise.io.atomic import disk_full
+
+    if isinstance(exc, duckdb.OutOfMemoryException) or disk_full(exc):
         raise exc
