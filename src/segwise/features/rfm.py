@@ -158,9 +158,10 @@ def customer_lines_sql(
         key = f"coalesce(invoice, chr(0) || CAST(day AS {dialect.text}))"  # chr(0): not an invoice
         frequency = f"count(DISTINCT {bought.format(key=key)})"
     numbers = ", max(month(day)) AS max_month, max(dayofmonth(day)) AS max_day"
-    numbers = numbers if date_numbers else ""
+    kept = ", max_month, max_day"
+    numbers, kept = (numbers, kept) if date_numbers else ("", "")
     return f"""SELECT {customer_text} AS customer_id, reason, lines, returns, last_day,
-       last_purchase, frequency, spend{", max_month, max_day" if date_numbers else ""}
+       last_purchase, frequency, spend{kept}
 FROM (
   SELECT CASE WHEN reason IS NULL THEN customer_id END AS customer_id, reason{numbers},
          count(*) AS lines,

@@ -56,8 +56,7 @@ def date_part(value: str) -> str:
     ``T``."""
     text = value.strip(_SPACES)
     head = re.split(f"[{re.escape(_SPACES)}]", text, maxsplit=1)[0]
-    head = head.partition("T")[0] or head
-    return head
+    return head.partition("T")[0] or head
 
 
 _CLOCKS = (
